@@ -1,0 +1,176 @@
+//! The event as it arrives on the wire ([`WireEvent`]) and as it is stored
+//! ([`Event`]). Pipeline stages in `px-ingest` turn the first into the second;
+//! the event stores in `px-store` only ever see the second.
+
+use crate::time::Micros;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// One event as a client sends it to `POST /api/v1/events[/batch]`.
+///
+/// Timestamps and the event id stay loosely typed here so that the validation
+/// stage can reject a bad one with a reason naming the field, instead of the
+/// JSON decoder rejecting the whole event with a generic message.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireEvent {
+    pub event: Option<String>,
+    pub distinct_id: Option<Value>,
+    pub user_id: Option<Value>,
+    pub anonymous_id: Option<Value>,
+    pub event_id: Option<String>,
+    pub session_id: Option<Value>,
+    /// RFC 3339 string or milliseconds since the epoch, client clock.
+    pub timestamp: Option<Value>,
+    /// When the client sent this event (overrides the batch's `sent_at`).
+    pub sent_at: Option<Value>,
+    pub properties: Option<Map<String, Value>>,
+    pub context: Option<EventContext>,
+    /// Person properties to set (PostHog's `$set`), also read from properties.
+    #[serde(rename = "$set")]
+    pub set: Option<Map<String, Value>>,
+    /// Person properties set only when absent (`$set_once`).
+    #[serde(rename = "$set_once")]
+    pub set_once: Option<Map<String, Value>>,
+}
+
+/// Where and how the event was captured.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct EventContext {
+    pub page: Option<PageContext>,
+    pub user_agent: Option<String>,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub screen: Option<ScreenContext>,
+    pub library: Option<LibraryContext>,
+    /// The client's IP when a server SDK forwards events on a user's behalf.
+    pub ip: Option<String>,
+    /// Geography already resolved upstream (a CDN header, a server SDK that
+    /// knows it); takes precedence over the IP lookup. ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    pub city: Option<String>,
+    /// Any other context keys are kept as `$context_<key>` properties.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct PageContext {
+    pub url: Option<String>,
+    pub referrer: Option<String>,
+    pub title: Option<String>,
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ScreenContext {
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct LibraryContext {
+    pub name: Option<String>,
+    pub version: Option<String>,
+}
+
+/// Columns derived from the context by the enrichment stage. Each is stored in
+/// its own column so that breakdowns and filters on them scan one column
+/// instead of parsing JSON.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Enrichment {
+    pub url: Option<String>,
+    pub host: Option<String>,
+    pub path: Option<String>,
+    pub title: Option<String>,
+    pub referrer: Option<String>,
+    pub referrer_domain: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub utm_term: Option<String>,
+    pub utm_content: Option<String>,
+    pub browser: Option<String>,
+    pub browser_version: Option<String>,
+    pub os: Option<String>,
+    pub os_version: Option<String>,
+    pub device_type: Option<String>,
+    pub country: Option<String>,
+    pub city: Option<String>,
+    /// The client IP after anonymisation (or none when the project drops it).
+    pub ip: Option<String>,
+    pub locale: Option<String>,
+    pub screen_width: Option<u32>,
+    pub screen_height: Option<u32>,
+    pub lib: Option<String>,
+    pub lib_version: Option<String>,
+}
+
+/// What an event does to the person graph besides being counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PersonLink {
+    /// `anonymous_id`'s history now belongs to the event's distinct id.
+    Identify { anonymous_id: String },
+    /// `alias` is another name of the event's distinct id's person.
+    Alias { alias: String },
+}
+
+/// A validated, normalized and enriched event, ready to store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub event_id: Uuid,
+    pub event: String,
+    pub distinct_id: String,
+    /// The person at ingest time: a UUIDv5 of project and distinct id. Merges
+    /// made later by identify/alias are resolved at query time through the
+    /// person-distinct-id table, so ingestion never waits on a lookup.
+    pub person_id: Uuid,
+    /// Client session, or the server-side session when the client sent none
+    /// (filled by the sessionize stage; `None` only before that stage).
+    pub session_id: Option<String>,
+    pub timestamp: Micros,
+    pub received_at: Micros,
+    /// Event properties as a JSON object, after PII masking.
+    pub properties: Map<String, Value>,
+    pub person_set: Option<Map<String, Value>>,
+    pub person_set_once: Option<Map<String, Value>>,
+    pub link: Option<PersonLink>,
+    pub enrichment: Enrichment,
+    /// The client timestamp was more than the allowed skew in the future and
+    /// was replaced by the receive time.
+    pub timestamp_clamped: bool,
+}
+
+/// The namespace for deterministic person ids.
+const PERSON_NAMESPACE: Uuid = Uuid::from_u128(0x8d3f_52a1_6c0e_4b7a_9f21_3e55_0c7d_a1b4);
+
+/// The person id a distinct id has until a merge says otherwise.
+pub fn person_id_for(project: crate::ProjectId, distinct_id: &str) -> Uuid {
+    let mut name = Vec::with_capacity(distinct_id.len() + 9);
+    name.extend_from_slice(&project.0.to_le_bytes());
+    name.push(b':');
+    name.extend_from_slice(distinct_id.as_bytes());
+    Uuid::new_v5(&PERSON_NAMESPACE, &name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ProjectId;
+
+    #[test]
+    fn person_ids_are_stable_and_scoped_by_project() {
+        let a = person_id_for(ProjectId(1), "u1");
+        assert_eq!(a, person_id_for(ProjectId(1), "u1"));
+        assert_ne!(a, person_id_for(ProjectId(2), "u1"));
+        assert_ne!(a, person_id_for(ProjectId(1), "u2"));
+    }
+
+    #[test]
+    fn unknown_top_level_fields_are_named() {
+        let err = serde_json::from_str::<WireEvent>(r#"{"event":"a","evnt":"b"}"#).unwrap_err();
+        assert!(err.to_string().contains("evnt"), "{err}");
+    }
+}

@@ -1,0 +1,18 @@
+//! Domain types shared by every stage of the event flow: tenancy ids and the
+//! scope that every store call requires, the wire and stored event models,
+//! ingestion limits, rejection reasons and the error kinds each layer maps its
+//! errors onto. No I/O lives here, so every crate can depend on it.
+
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod limits;
+pub mod props;
+pub mod reject;
+pub mod time;
+
+pub use error::ErrorKind;
+pub use event::{Enrichment, Event, EventContext, WireEvent};
+pub use ids::{ProjectId, ProjectScope, TenantId};
+pub use limits::IngestLimits;
+pub use reject::{Reject, RejectCode};

@@ -1,0 +1,14 @@
+//! Names of the properties and standard events PX itself reads or writes, in
+//! one place so that the SDKs, the pipeline and the queries agree.
+
+/// Set on an event whose client timestamp was clamped to the receive time.
+pub const TIMESTAMP_CLAMPED: &str = "$timestamp_clamped";
+/// Prefix of context keys PX does not model, kept as properties.
+pub const CONTEXT_PREFIX: &str = "$context_";
+/// Person properties inside an event's properties (PostHog convention).
+pub const SET: &str = "$set";
+pub const SET_ONCE: &str = "$set_once";
+
+pub const EVENT_IDENTIFY: &str = "identify";
+pub const EVENT_ALIAS: &str = "alias";
+pub const EVENT_PAGE_VIEW: &str = "page_view";
