@@ -1,1 +1,120 @@
-//! placeholder
+//! The HTTP server: routes, authentication, rate limits, metrics and the
+//! writer that feeds the event store. The binary builds the stores and the
+//! pipeline from config and hands them to [`start`].
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod ratelimit;
+pub mod routes;
+pub mod writer;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use config::ServerConfig;
+use metrics::Metrics;
+use px_ingest::Pipeline;
+use px_store::{EventStore, MetaStore, StoreError};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+use writer::{WriterConfig, WriterHandle};
+
+/// Everything a handler may use. Built once at start.
+pub struct AppState {
+    pub pipeline: Arc<Pipeline>,
+    pub auth: auth::Authenticator,
+    pub limiter: ratelimit::RateLimiter,
+    pub writer: WriterHandle,
+    pub store: Arc<dyn EventStore>,
+    pub meta: Arc<dyn MetaStore>,
+    pub metrics: Arc<Metrics>,
+    pub ready: AtomicBool,
+    pub trust_forwarded_for: bool,
+    pub login_session_hours: i64,
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/health", get(routes::health::health))
+        .route("/ready", get(routes::health::ready))
+        .route("/metrics", get(routes::health::metrics))
+        .route("/api/v1/events/batch", post(routes::ingest::batch))
+        .route("/api/v1/events", post(routes::ingest::single))
+        .route("/api/v1/identify", post(routes::ingest::identify))
+        .route("/api/v1/alias", post(routes::ingest::alias))
+        .route("/api/v1/auth/login", post(routes::auth::login))
+        .route("/api/v1/projects/{project}/events", get(routes::events::list))
+        .route("/api/v1/projects/{project}/persons/{distinct_id}", get(routes::events::person))
+        // Ingest bodies are capped by our own reader (JSON 413s); this limit
+        // only guards the small JSON bodies of other routes.
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .with_state(state)
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: Arc<AppState>,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Starts the writer, binds the listener and serves until the task ends.
+pub async fn start(
+    config: &ServerConfig,
+    pipeline: Pipeline,
+    store: Arc<dyn EventStore>,
+    meta: Arc<dyn MetaStore>,
+) -> Result<Running, StartError> {
+    if let problems @ [_, ..] = config.problems(pipeline.limits.max_events_per_batch).as_slice() {
+        return Err(StartError::Config(problems.join("; ")));
+    }
+    let metrics = Arc::new(Metrics::default());
+    let (writer, _writer_task) = writer::start(
+        Arc::clone(&store),
+        WriterConfig {
+            max_commit_events: config.max_commit_events,
+            queue_requests: config.write_queue_requests,
+            dedupe_window_secs: config.dedupe_window_secs,
+            dedupe_max_ids: config.dedupe_max_ids,
+            session_timeout_secs: config.session_timeout_secs,
+            session_max_entries: config.session_max_entries,
+        },
+        Arc::clone(&metrics),
+    )
+    .await?;
+    let state = Arc::new(AppState {
+        pipeline: Arc::new(pipeline),
+        auth: auth::Authenticator::new(Arc::clone(&meta), Duration::from_secs(config.key_cache_secs)),
+        limiter: ratelimit::RateLimiter::new(config.rate_limits.clone()),
+        writer,
+        store,
+        meta,
+        metrics,
+        ready: AtomicBool::new(false),
+        trust_forwarded_for: config.trust_forwarded_for,
+        login_session_hours: config.login_session_hours,
+    });
+    let listener = tokio::net::TcpListener::bind((config.bind, config.port))
+        .await
+        .map_err(|e| StartError::Bind(format!("{}:{}: {e}", config.bind, config.port)))?;
+    let addr = listener.local_addr().map_err(|e| StartError::Bind(e.to_string()))?;
+    let app = router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    state.ready.store(true, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!(%addr, "accepting events");
+    Ok(Running { addr, state, server })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("cannot listen on {0}")]
+    Bind(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

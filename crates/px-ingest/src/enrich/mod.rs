@@ -1,0 +1,110 @@
+//! Enrichment stage: derives columns from what the client sent and from the
+//! request (IP, User-Agent header). Each source has its own module; this one
+//! combines them and owns the caches that keep the stage cheap.
+
+pub mod geo;
+pub mod url;
+pub mod user_agent;
+
+use self::geo::{GeoInfo, GeoIp};
+use self::user_agent::{UserAgentInfo, parse_user_agent};
+use hashbrown::HashMap;
+use parking_lot::Mutex;
+use px_core::event::EventContext;
+use px_core::{Enrichment, ProjectSettings};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// Distinct User-Agent strings are few (a few thousand per day on a busy
+/// site), so parsed results are cached; past this size the cache restarts.
+const UA_CACHE_MAX: usize = 20_000;
+
+/// What the server knows about a request, beside its body.
+#[derive(Debug, Clone, Default)]
+pub struct RequestInfo {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+pub struct Enricher {
+    geo: Option<GeoIp>,
+    ua_cache: Mutex<HashMap<String, Arc<UserAgentInfo>>>,
+}
+
+impl Enricher {
+    pub fn new(geo: Option<GeoIp>) -> Self {
+        Self { geo, ua_cache: Mutex::new(HashMap::new()) }
+    }
+
+    /// Fills an [`Enrichment`] from the event's context and the request.
+    pub fn enrich(&self, ctx: Option<&EventContext>, req: &RequestInfo, settings: &ProjectSettings) -> Enrichment {
+        let mut e = Enrichment::default();
+        if let Some(page) = ctx.and_then(|c| c.page.as_ref()) {
+            if let Some(u) = page.url.as_deref().filter(|u| !u.is_empty()) {
+                let info = url::parse_page_url(u);
+                e.url = Some(u.to_string());
+                e.host = info.host;
+                e.path = info.path;
+                e.utm_source = info.utm_source;
+                e.utm_medium = info.utm_medium;
+                e.utm_campaign = info.utm_campaign;
+                e.utm_term = info.utm_term;
+                e.utm_content = info.utm_content;
+            }
+            if e.path.is_none() {
+                e.path = page.path.clone();
+            }
+            if let Some(r) = page.referrer.as_deref().filter(|r| !r.is_empty()) {
+                e.referrer = Some(r.to_string());
+                e.referrer_domain = url::referrer_domain(r);
+            }
+            e.title = page.title.clone();
+        }
+
+        let ua = ctx.and_then(|c| c.user_agent.as_deref()).or(req.user_agent.as_deref());
+        if let Some(ua) = ua.filter(|u| !u.is_empty()) {
+            let info = self.user_agent(ua);
+            e.browser = info.browser.clone();
+            e.browser_version = info.browser_version.clone();
+            e.os = info.os.clone();
+            e.os_version = info.os_version.clone();
+            e.device_type = info.device_type.clone();
+        }
+
+        let ip = ctx.and_then(|c| c.ip.as_deref()).and_then(|s| s.trim().parse::<IpAddr>().ok()).or(req.ip);
+        let explicit_country = ctx.and_then(|c| c.country.clone()).filter(|c| !c.is_empty());
+        if let Some(country) = explicit_country {
+            e.country = Some(country.to_ascii_uppercase());
+            e.city = ctx.and_then(|c| c.city.clone());
+        } else if let (Some(geo), Some(ip)) = (&self.geo, ip) {
+            let GeoInfo { country, city } = geo.lookup(ip);
+            e.country = country;
+            e.city = city;
+        }
+        if !settings.drop_ip {
+            e.ip = ip.map(|ip| if settings.anonymize_ip { crate::privacy::anonymize_ip(ip) } else { ip }.to_string());
+        }
+
+        if let Some(c) = ctx {
+            e.locale = c.locale.clone();
+            e.screen_width = c.screen.as_ref().and_then(|s| s.width);
+            e.screen_height = c.screen.as_ref().and_then(|s| s.height);
+            e.lib = c.library.as_ref().and_then(|l| l.name.clone());
+            e.lib_version = c.library.as_ref().and_then(|l| l.version.clone());
+        }
+        e
+    }
+
+    fn user_agent(&self, ua: &str) -> Arc<UserAgentInfo> {
+        let mut cache = self.ua_cache.lock();
+        if let Some(hit) = cache.get(ua) {
+            return Arc::clone(hit);
+        }
+        if cache.len() >= UA_CACHE_MAX {
+            cache.clear();
+        }
+        let info = Arc::new(parse_user_agent(ua));
+        cache.insert(ua.to_string(), Arc::clone(&info));
+        info
+    }
+}

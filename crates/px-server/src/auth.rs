@@ -1,0 +1,105 @@
+//! Authentication: project keys (`Authorization: Bearer pxi_...|pxs_...`)
+//! and logged-in users (`Bearer pxu_...` or the `px_session` cookie).
+//! Produces the [`ProjectScope`] a request may act in; handlers never
+//! accept a scope from anywhere else.
+//!
+//! Key lookups are cached for `key_cache_secs` (hits and misses alike, so a
+//! flood of wrong keys does not reach the meta store); a revoked key keeps
+//! working for at most that long.
+
+use crate::error::ApiError;
+use axum::http::{HeaderMap, header};
+use hashbrown::HashMap;
+use parking_lot::Mutex;
+use px_core::{ErrorKind, ProjectId, ProjectScope, ProjectSettings};
+use px_store::{KeyKind, MetaStore, Role};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const KEY_CACHE_MAX: usize = 100_000;
+pub const SESSION_COOKIE: &str = "px_session";
+
+/// What a project key grants.
+#[derive(Debug, Clone)]
+pub struct KeyAuth {
+    pub scope: ProjectScope,
+    pub kind: KeyKind,
+    pub settings: Arc<ProjectSettings>,
+    pub plan: Arc<str>,
+}
+
+pub struct Authenticator {
+    meta: Arc<dyn MetaStore>,
+    ttl: Duration,
+    cache: Mutex<HashMap<String, (Option<KeyAuth>, Instant)>>,
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
+        let (k, v) = c.trim().split_once('=')?;
+        (k == SESSION_COOKIE).then_some(v)
+    })
+}
+
+impl Authenticator {
+    pub fn new(meta: Arc<dyn MetaStore>, ttl: Duration) -> Self {
+        Self { meta, ttl, cache: Mutex::new(HashMap::new()) }
+    }
+
+    /// Resolves a project key, through the cache.
+    pub async fn key(&self, token: &str) -> Result<Option<KeyAuth>, ApiError> {
+        if let Some((auth, at)) = self.cache.lock().get(token) {
+            if at.elapsed() < self.ttl {
+                return Ok(auth.clone());
+            }
+        }
+        let found = self.meta.authenticate_key(token).await?.map(|(key, project)| KeyAuth {
+            scope: key.scope,
+            kind: key.kind,
+            settings: Arc::new(project.settings),
+            plan: Arc::from(project.plan.as_str()),
+        });
+        let mut cache = self.cache.lock();
+        if cache.len() >= KEY_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(token.to_string(), (found.clone(), Instant::now()));
+        Ok(found)
+    }
+
+    /// Authorizes writing events: any live key of the project.
+    pub async fn ingest(&self, token: Option<&str>) -> Result<KeyAuth, ApiError> {
+        let token = token.ok_or_else(|| ApiError::unauthorized("missing project key: send Authorization: Bearer <key>"))?;
+        self.key(token).await?.ok_or_else(|| ApiError::unauthorized("unknown or revoked project key"))
+    }
+
+    /// Authorizes reading `project`: its secret key, or a logged-in member
+    /// of its tenant. Anything else gets the same 401/404 as a missing
+    /// project, so a caller cannot probe which projects exist.
+    pub async fn read(&self, headers: &HeaderMap, project: ProjectId) -> Result<ProjectScope, ApiError> {
+        let not_found = || ApiError::new(ErrorKind::NotFound, format!("project {project} not found"));
+        let token = bearer(headers);
+        if let Some(t) = token.filter(|t| !t.starts_with("pxu_")) {
+            let key = self.key(t).await?.ok_or_else(|| ApiError::unauthorized("unknown or revoked key"))?;
+            if key.kind != KeyKind::Secret {
+                return Err(ApiError::new(ErrorKind::Forbidden, "ingestion keys cannot read; use a secret key"));
+            }
+            return if key.scope.project_id == project { Ok(key.scope) } else { Err(not_found()) };
+        }
+        let session = token
+            .or_else(|| session_cookie(headers))
+            .ok_or_else(|| ApiError::unauthorized("log in or send a secret key as Authorization: Bearer"))?;
+        let user = self.meta.session_user(session).await?.ok_or_else(|| ApiError::unauthorized("session expired; log in again"))?;
+        match self.meta.project_role(user.id, project).await? {
+            Some((scope, _role @ (Role::Owner | Role::Admin | Role::Analyst | Role::Viewer))) => Ok(scope),
+            None => Err(not_found()),
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The server's config section: listening, the writer, dedupe, sessions and
+//! rate-limit plans. Loaded by the `px` binary as part of `PxConfig`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub bind: IpAddr,
+    /// 0 picks a free port (the chosen one is printed and logged).
+    pub port: u16,
+    /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Most events one store commit takes (larger groups wait for the next).
+    pub max_commit_events: usize,
+    /// Requests waiting for the writer before callers block (backpressure).
+    pub write_queue_requests: usize,
+    pub dedupe_window_secs: u64,
+    /// Bound on remembered event ids (~40 bytes each).
+    pub dedupe_max_ids: usize,
+    pub session_timeout_secs: u64,
+    pub session_max_entries: usize,
+    /// How long a key lookup is cached (a revoked key stops working after).
+    pub key_cache_secs: u64,
+    pub login_session_hours: i64,
+    pub rate_limits: RateLimitConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::from([127, 0, 0, 1]),
+            port: 8000,
+            trust_forwarded_for: false,
+            max_commit_events: 50_000,
+            write_queue_requests: 1024,
+            dedupe_window_secs: 3600,
+            dedupe_max_ids: 10_000_000,
+            session_timeout_secs: 30 * 60,
+            session_max_entries: 1_000_000,
+            key_cache_secs: 10,
+            login_session_hours: 24 * 14,
+            rate_limits: RateLimitConfig::default(),
+        }
+    }
+}
+
+/// Events per second and burst per plan. A tenant's plan names one of
+/// these; an unknown plan name falls back to `default_plan`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub default_plan: String,
+    pub plans: BTreeMap<String, PlanLimit>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanLimit {
+    /// Sustained events per second per project; `None` means unlimited.
+    pub events_per_second: Option<u64>,
+    /// Events a project may send at once above the sustained rate.
+    pub burst: u64,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        let plan = |eps: Option<u64>, burst| PlanLimit { events_per_second: eps, burst };
+        Self {
+            default_plan: "self_hosted".into(),
+            plans: BTreeMap::from([
+                ("free".to_string(), plan(Some(1_000), 20_000)),
+                ("pro".to_string(), plan(Some(20_000), 200_000)),
+                ("self_hosted".to_string(), plan(None, 0)),
+            ]),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Every problem at once, each naming its key.
+    pub fn problems(&self, max_events_per_batch: usize) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.max_commit_events == 0 {
+            p.push("server.max_commit_events must be at least 1".into());
+        }
+        if self.write_queue_requests == 0 {
+            p.push("server.write_queue_requests must be at least 1".into());
+        }
+        if self.dedupe_max_ids < 1000 {
+            p.push("server.dedupe_max_ids must be at least 1000".into());
+        }
+        if !self.rate_limits.plans.contains_key(&self.rate_limits.default_plan) {
+            p.push(format!("server.rate_limits.default_plan {:?} is not a defined plan", self.rate_limits.default_plan));
+        }
+        for (name, plan) in &self.rate_limits.plans {
+            if plan.events_per_second == Some(0) {
+                p.push(format!("server.rate_limits.plans.{name}.events_per_second must be above 0 (omit it for unlimited)"));
+            }
+            if plan.events_per_second.is_some() && (plan.burst as usize) < max_events_per_batch {
+                p.push(format!(
+                    "server.rate_limits.plans.{name}.burst ({}) must be at least ingest.max_events_per_batch ({max_events_per_batch})",
+                    plan.burst
+                ));
+            }
+        }
+        p
+    }
+}

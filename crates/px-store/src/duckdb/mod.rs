@@ -1,0 +1,182 @@
+//! The embedded event store: one DuckDB file holding events and persons.
+//!
+//! One writer connection behind a mutex does every append (DuckDB allows
+//! one writer at a time anyway); reads clone a connection to the same
+//! database, so they run alongside the writer on DuckDB's MVCC snapshots.
+//! All DuckDB calls run on Tokio's blocking pool, never on async workers.
+//!
+//! Durability: an append is one transaction (events, persons, ids); DuckDB
+//! writes it to its WAL and syncs before COMMIT returns, so `Ok` from
+//! `append` means the batch survives `kill -9`.
+
+mod arrow;
+mod read;
+pub mod schema;
+
+use crate::event_store::{EventPage, EventQuery, EventStore, PersonRecord, ScopedEvent};
+use crate::persons::{PersonGraph, PersonPlan};
+use crate::{Result, StoreError};
+use async_trait::async_trait;
+use duckdb::{Config, Connection, params};
+use parking_lot::Mutex;
+use px_core::time::Micros;
+use px_core::{ProjectId, ProjectScope};
+use std::path::Path;
+use std::sync::Arc;
+use uuid::Uuid;
+
+struct Writer {
+    conn: Connection,
+    graph: PersonGraph,
+}
+
+pub struct DuckDbEventStore {
+    writer: Arc<Mutex<Writer>>,
+    /// A connection kept only to clone read connections from.
+    reader_root: Arc<Mutex<Connection>>,
+}
+
+impl DuckDbEventStore {
+    /// Opens (creating if needed) the database file at `path`.
+    ///
+    /// Extension auto-install and auto-load are off: PX runs offline, and
+    /// the extensions it needs (json) are compiled in.
+    pub fn open(path: &Path, memory_limit: Option<&str>) -> Result<Self> {
+        let mut config = Config::default()
+            .enable_autoload_extension(false)?
+            .with("autoinstall_known_extensions", "false")?;
+        if let Some(limit) = memory_limit {
+            config = config.max_memory(limit)?;
+        }
+        let conn = Connection::open_with_flags(path, config).map_err(|e| match e {
+            e if e.to_string().contains("lock") => {
+                StoreError::Unavailable(format!("{} is in use by another process: {e}", path.display()))
+            }
+            e => StoreError::from(e),
+        })?;
+        conn.execute_batch(schema::DDL)?;
+        let version: Option<i64> = conn.query_row("SELECT max(version) FROM px_schema", [], |r| r.get(0))?;
+        match version {
+            None => {
+                conn.execute("INSERT INTO px_schema VALUES (?)", params![schema::SCHEMA_VERSION])?;
+            }
+            Some(v) if v > schema::SCHEMA_VERSION => {
+                return Err(StoreError::Invalid(format!(
+                    "{} has schema version {v}, newer than this px ({}); upgrade px",
+                    path.display(),
+                    schema::SCHEMA_VERSION
+                )));
+            }
+            Some(_) => {}
+        }
+        let graph = PersonGraph::load(read::person_overrides(&conn)?);
+        let reader_root = conn.try_clone()?;
+        Ok(Self {
+            writer: Arc::new(Mutex::new(Writer { conn, graph })),
+            reader_root: Arc::new(Mutex::new(reader_root)),
+        })
+    }
+
+    fn reader(&self) -> Result<Connection> {
+        let conn = self.reader_root.lock().try_clone()?;
+        // Temp tables are per connection; readers do not need them.
+        Ok(conn)
+    }
+
+    async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
+        let conn = self.reader()?;
+        tokio::task::spawn_blocking(move || f(&conn)).await?
+    }
+}
+
+fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>) -> Result<()> {
+    let plan = w.graph.plan(&mut events);
+    let batch = arrow::to_record_batch(&events).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
+    w.conn.execute_batch("BEGIN TRANSACTION")?;
+    match write_in_transaction(&w.conn, batch, &plan) {
+        Ok(()) => {
+            w.conn.execute_batch("COMMIT")?;
+            w.graph.commit(plan);
+            Ok(())
+        }
+        Err(e) => {
+            if let Err(rb) = w.conn.execute_batch("ROLLBACK") {
+                tracing::error!(error = %rb, "rollback failed after a failed append");
+            }
+            Err(e)
+        }
+    }
+}
+
+fn write_in_transaction(conn: &Connection, batch: ::arrow::record_batch::RecordBatch, plan: &PersonPlan) -> Result<()> {
+    {
+        let mut app = conn.appender("events")?;
+        app.append_record_batch(batch)?;
+        app.flush()?;
+    }
+    if !plan.deltas.is_empty() {
+        let mut app = conn.appender_to_db("person_stage", "temp")?;
+        for d in &plan.deltas {
+            app.append_row(params![
+                d.scope.tenant_id.0,
+                d.scope.project_id.0,
+                d.person_id.to_string(),
+                serde_json::Value::Object(d.set.clone()).to_string(),
+                serde_json::Value::Object(d.set_once.clone()).to_string(),
+                d.identified,
+                d.first_seen,
+                d.last_seen,
+            ])?;
+        }
+        app.flush()?;
+        drop(app);
+        let mut app = conn.appender_to_db("distinct_id_stage", "temp")?;
+        for (scope, d, person) in &plan.distinct_ids {
+            let merged = *person != px_core::event::person_id_for(scope.project_id, d);
+            app.append_row(params![scope.tenant_id.0, scope.project_id.0, d, person.to_string(), merged])?;
+        }
+        app.flush()?;
+        drop(app);
+        conn.execute_batch(schema::APPLY_PERSON_STAGE)?;
+    }
+    for m in &plan.merges {
+        let (p, from, into) = (m.scope.project_id.0, m.from.to_string(), m.into.to_string());
+        for (args, sql) in schema::MERGE_PERSON {
+            let mut stmt = conn.prepare_cached(sql)?;
+            match args {
+                "pfi" => stmt.execute(params![p, from, into])?,
+                "pf" => stmt.execute(params![p, from])?,
+                _ => stmt.execute(params![m.scope.tenant_id.0, p, m.distinct_id, into])?,
+            };
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl EventStore for DuckDbEventStore {
+    async fn append(&self, events: Vec<ScopedEvent>) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let writer = Arc::clone(&self.writer);
+        tokio::task::spawn_blocking(move || append_blocking(&mut writer.lock(), events)).await?
+    }
+
+    async fn list_events(&self, scope: ProjectScope, query: EventQuery) -> Result<EventPage> {
+        self.read(move |c| read::list_events(c, scope, &query)).await
+    }
+
+    async fn person(&self, scope: ProjectScope, distinct_id: &str) -> Result<Option<PersonRecord>> {
+        let d = distinct_id.to_string();
+        self.read(move |c| read::person(c, scope, &d)).await
+    }
+
+    async fn recent_event_ids(&self, since: Micros, limit: usize) -> Result<Vec<(ProjectId, Uuid)>> {
+        self.read(move |c| read::recent_event_ids(c, since, limit)).await
+    }
+
+    async fn count_events(&self, scope: ProjectScope) -> Result<u64> {
+        self.read(move |c| read::count_events(c, scope)).await
+    }
+}

@@ -1,0 +1,127 @@
+//! DuckDB schema for events and persons. Every table leads with tenant and
+//! project; every statement in this backend filters on both.
+
+/// Version of this schema; bump with a migration when it changes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+pub const DDL: &str = r#"
+CREATE TABLE IF NOT EXISTS px_schema (version BIGINT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS events (
+    tenant_id BIGINT NOT NULL,
+    project_id BIGINT NOT NULL,
+    event_id UUID NOT NULL,
+    event VARCHAR NOT NULL,
+    distinct_id VARCHAR NOT NULL,
+    person_id UUID NOT NULL,
+    session_id VARCHAR,
+    timestamp TIMESTAMP NOT NULL,
+    received_at TIMESTAMP NOT NULL,
+    properties VARCHAR NOT NULL,
+    url VARCHAR,
+    host VARCHAR,
+    path VARCHAR,
+    title VARCHAR,
+    referrer VARCHAR,
+    referrer_domain VARCHAR,
+    utm_source VARCHAR,
+    utm_medium VARCHAR,
+    utm_campaign VARCHAR,
+    utm_term VARCHAR,
+    utm_content VARCHAR,
+    browser VARCHAR,
+    browser_version VARCHAR,
+    os VARCHAR,
+    os_version VARCHAR,
+    device_type VARCHAR,
+    country VARCHAR,
+    city VARCHAR,
+    ip VARCHAR,
+    locale VARCHAR,
+    screen_width INTEGER,
+    screen_height INTEGER,
+    lib VARCHAR,
+    lib_version VARCHAR,
+    timestamp_clamped BOOLEAN NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS persons (
+    tenant_id BIGINT NOT NULL,
+    project_id BIGINT NOT NULL,
+    person_id UUID NOT NULL,
+    properties VARCHAR NOT NULL,
+    is_identified BOOLEAN NOT NULL,
+    first_seen TIMESTAMP NOT NULL,
+    last_seen TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS person_distinct_ids (
+    tenant_id BIGINT NOT NULL,
+    project_id BIGINT NOT NULL,
+    distinct_id VARCHAR NOT NULL,
+    person_id UUID NOT NULL,
+    -- The person is not the id's own (an identify or alias moved it); only
+    -- these rows are loaded into memory at start.
+    merged BOOLEAN NOT NULL
+);
+
+CREATE TEMP TABLE IF NOT EXISTS person_stage (
+    tenant_id BIGINT, project_id BIGINT, person_id VARCHAR, set_props VARCHAR,
+    set_once_props VARCHAR, identified BOOLEAN, first_seen BIGINT, last_seen BIGINT
+);
+
+CREATE TEMP TABLE IF NOT EXISTS distinct_id_stage (
+    tenant_id BIGINT, project_id BIGINT, distinct_id VARCHAR, person_id VARCHAR, merged BOOLEAN
+);
+"#;
+
+/// Applies staged person deltas: updates existing persons, inserts new
+/// ones, records new distinct ids. `$set_once` fills gaps only, `$set`
+/// overwrites (RFC 7396 merge: a null value removes the key).
+pub const APPLY_PERSON_STAGE: &str = r#"
+UPDATE persons SET
+    properties = json_merge_patch(json_merge_patch(s.set_once_props, persons.properties), s.set_props)::VARCHAR,
+    is_identified = persons.is_identified OR s.identified,
+    first_seen = least(persons.first_seen, make_timestamp(s.first_seen)),
+    last_seen = greatest(persons.last_seen, make_timestamp(s.last_seen))
+FROM person_stage s
+WHERE persons.project_id = s.project_id AND persons.person_id = s.person_id::UUID;
+
+INSERT INTO persons
+SELECT s.tenant_id, s.project_id, s.person_id::UUID,
+       json_merge_patch(s.set_once_props, s.set_props)::VARCHAR, s.identified,
+       make_timestamp(s.first_seen), make_timestamp(s.last_seen)
+FROM person_stage s
+WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.project_id = s.project_id AND p.person_id = s.person_id::UUID);
+
+INSERT INTO person_distinct_ids
+SELECT s.tenant_id, s.project_id, s.distinct_id, s.person_id::UUID, s.merged
+FROM distinct_id_stage s
+WHERE NOT EXISTS (
+    SELECT 1 FROM person_distinct_ids d WHERE d.project_id = s.project_id AND d.distinct_id = s.distinct_id
+);
+
+DELETE FROM person_stage;
+DELETE FROM distinct_id_stage;
+"#;
+
+/// Merges person `from` into `into` within one project: ids move, the
+/// target's properties win over the source's, the source row goes away.
+/// Each statement lists its parameters: p = project, f = from, i = into,
+/// t = tenant, d = the merged distinct id.
+pub const MERGE_PERSON: [(&str, &str); 5] = [
+    // If the target has no row yet, the source row becomes it.
+    ("pfi", "UPDATE persons SET person_id = $3::UUID WHERE project_id = $1 AND person_id = $2::UUID
+       AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.project_id = $1 AND p.person_id = $3::UUID)"),
+    ("pfi", "UPDATE persons SET
+        properties = json_merge_patch(f.properties, persons.properties)::VARCHAR,
+        is_identified = true,
+        first_seen = least(persons.first_seen, f.first_seen),
+        last_seen = greatest(persons.last_seen, f.last_seen)
+     FROM (SELECT * FROM persons WHERE project_id = $1 AND person_id = $2::UUID) f
+     WHERE persons.project_id = $1 AND persons.person_id = $3::UUID"),
+    ("pf", "DELETE FROM persons WHERE project_id = $1 AND person_id = $2::UUID"),
+    ("pfi", "UPDATE person_distinct_ids SET person_id = $3::UUID, merged = true WHERE project_id = $1 AND person_id = $2::UUID"),
+    ("tpdi", "INSERT INTO person_distinct_ids SELECT $1, $2, $3, $4::UUID, true
+       WHERE NOT EXISTS (SELECT 1 FROM person_distinct_ids WHERE project_id = $2 AND distinct_id = $3)"),
+];

@@ -1,0 +1,117 @@
+//! The [`EventStore`] seam: where events and persons live.
+//!
+//! Contract for every backend:
+//! - `append` is atomic and durable: when it returns `Ok`, every event of
+//!   the batch (and the person changes it implies) survives a crash of the
+//!   process; when it returns `Err`, none was stored. It does not
+//!   deduplicate: the writer in front of it does, before calling.
+//! - every read takes a [`ProjectScope`] and sees only that project's rows.
+//! - reads list events newest first, by `(timestamp, event_id)`, which is a
+//!   total order, so cursor paging never skips or repeats an event.
+
+use crate::Result;
+use async_trait::async_trait;
+use px_core::time::Micros;
+use px_core::{Event, ProjectId, ProjectScope};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// An event and the project it belongs to.
+#[derive(Debug, Clone)]
+pub struct ScopedEvent {
+    pub scope: ProjectScope,
+    pub event: Event,
+}
+
+/// Filters for listing events. All are optional and combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub event: Option<String>,
+    pub distinct_id: Option<String>,
+    /// Every distinct id merged into this person.
+    pub person_id: Option<Uuid>,
+    /// Inclusive lower bound on the event timestamp.
+    pub after: Option<Micros>,
+    /// Exclusive upper bound on the event timestamp.
+    pub before: Option<Micros>,
+    pub limit: usize,
+    pub cursor: Option<Cursor>,
+}
+
+/// Position after the last event of a page: the next page starts strictly
+/// below it in `(timestamp, event_id)` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub timestamp: Micros,
+    pub event_id: Uuid,
+}
+
+impl Cursor {
+    /// Opaque text form for APIs: `<micros>_<uuid>`.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.timestamp, self.event_id.simple())
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let (ts, id) = s.split_once('_')?;
+        Some(Self { timestamp: ts.parse().ok()?, event_id: Uuid::parse_str(id).ok()? })
+    }
+}
+
+/// A stored event as read back.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EventRecord {
+    pub event_id: Uuid,
+    pub event: String,
+    pub distinct_id: String,
+    /// The person now, after every merge (not the one at ingest time).
+    pub person_id: Uuid,
+    pub session_id: Option<String>,
+    pub timestamp: String,
+    pub received_at: String,
+    pub properties: Map<String, Value>,
+    #[serde(flatten)]
+    pub enrichment: px_core::Enrichment,
+    pub timestamp_clamped: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventPage {
+    pub events: Vec<EventRecord>,
+    /// Events matching the filters, over all pages.
+    pub total: u64,
+    pub next_cursor: Option<String>,
+}
+
+/// A person as read back.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PersonRecord {
+    pub person_id: Uuid,
+    pub distinct_ids: Vec<String>,
+    pub properties: Map<String, Value>,
+    pub is_identified: bool,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Stores events atomically and durably; resolves each event's person
+    /// through earlier merges and applies the person changes (`$set`,
+    /// `$set_once`, identify, alias) the events carry, in order.
+    async fn append(&self, events: Vec<ScopedEvent>) -> Result<()>;
+
+    /// Lists events newest first with a total count.
+    async fn list_events(&self, scope: ProjectScope, query: EventQuery) -> Result<EventPage>;
+
+    /// The person a distinct id belongs to, if it was ever seen.
+    async fn person(&self, scope: ProjectScope, distinct_id: &str) -> Result<Option<PersonRecord>>;
+
+    /// Event ids received since `since` (newest first, at most `limit`), to
+    /// warm the dedupe window after a restart.
+    async fn recent_event_ids(&self, since: Micros, limit: usize) -> Result<Vec<(ProjectId, Uuid)>>;
+
+    /// Number of events stored for a project.
+    async fn count_events(&self, scope: ProjectScope) -> Result<u64>;
+}
