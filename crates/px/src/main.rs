@@ -1,1 +1,71 @@
-fn main() {}
+//! `px`: the one binary. `serve` runs PX, `admin` manages tenants, projects,
+//! keys and users, `simulate` generates product traffic, `bench` measures.
+
+mod admin;
+mod bench;
+mod bootstrap;
+mod config;
+mod serve;
+mod simulate;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "px", version, about = "PX: product experience intelligence")]
+struct Cli {
+    /// Config file (default: ./px.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Data directory (overrides config and PX_DATA_DIR).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server with the embedded store.
+    Serve(serve::ServeArgs),
+    /// Manage tenants, projects, keys and users.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Generate realistic product traffic into a project.
+    Simulate(simulate::SimulateArgs),
+    /// Measure PX: `px bench ingest`.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let mut config = config::load(cli.config.as_deref(), &env).map_err(|problems| {
+        anyhow::anyhow!("configuration has {} problem(s):\n  {}", problems.len(), problems.join("\n  "))
+    })?;
+    if let Some(d) = cli.data_dir {
+        config.data_dir = d;
+    }
+    init_logs(&config.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(config, args).await,
+            Command::Admin(cmd) => admin::run(config, cmd).await,
+            Command::Simulate(args) => simulate::run(config, args).await,
+            Command::Bench(cmd) => bench::run(config, cmd).await,
+        }
+    })
+}
+
+fn init_logs(log: &config::LogConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match log.format {
+        config::LogFormat::Json => builder.json().init(),
+        config::LogFormat::Text => builder.init(),
+    }
+}

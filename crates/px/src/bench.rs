@@ -1,0 +1,299 @@
+//! `px bench ingest`: gateway throughput and latency over loopback HTTP,
+//! against the raw ceiling measured in the same run (the same events
+//! appended straight into DuckDB as Arrow record batches, no HTTP, no
+//! pipeline). Prints a table and a JSON line.
+//!
+//! The server runs as a child process (`px serve` on a temp data dir) so its
+//! RSS can be read and the load generator's allocations do not count. Batch
+//! bodies are generated once; before each send the event ids are patched in
+//! place (fixed-width hex counters), so every event is new to the dedupe
+//! window and the generator costs almost nothing per request.
+
+use crate::config::PxConfig;
+use anyhow::{Context, Result, anyhow};
+use clap::{Args, Subcommand};
+use px_core::time::now_micros;
+use px_core::{ProjectId, ProjectScope, ProjectSettings, TenantId};
+use px_ingest::decode::parse_batch;
+use px_ingest::enrich::RequestInfo;
+use px_simulate::{SimConfig, Simulator};
+use px_store::{DuckDbEventStore, EventStore, ScopedEvent};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Ingestion throughput and latency against the raw DuckDB ceiling.
+    Ingest(IngestArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct IngestArgs {
+    /// Seconds of sustained load in the throughput phase.
+    #[arg(long, default_value_t = 60)]
+    duration: u64,
+    /// Concurrent HTTP connections.
+    #[arg(long, default_value_t = 8)]
+    connections: usize,
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// Events appended in the raw-ceiling phase.
+    #[arg(long, default_value_t = 2_000_000)]
+    raw_events: usize,
+    /// Seconds of the half-load latency phase.
+    #[arg(long, default_value_t = 20)]
+    latency_duration: u64,
+}
+
+pub async fn run(_config: PxConfig, cmd: BenchCommand) -> Result<()> {
+    match cmd {
+        BenchCommand::Ingest(args) => ingest(args).await,
+    }
+}
+
+/// A batch body with the byte offsets of its event ids' last 12 hex digits.
+struct Template {
+    body: Vec<u8>,
+    id_offsets: Vec<usize>,
+}
+
+const ID_PREFIX: &str = "00000000-0000-4000-8000-";
+
+fn templates(n_batches: usize, batch: usize) -> Result<Vec<Template>> {
+    let sim = |seed| SimConfig { seed, start_micros: crate::simulate::default_start(1), days: 1, visitors_per_day: 20_000 };
+    let mut seed = 1;
+    let mut simulator = Simulator::new(sim(seed));
+    let mut out = Vec::with_capacity(n_batches);
+    while out.len() < n_batches {
+        let Some(mut events) = simulator.next_batch(batch) else {
+            seed += 1;
+            simulator = Simulator::new(sim(seed));
+            continue;
+        };
+        if events.len() < batch {
+            continue;
+        }
+        for e in &mut events {
+            e["event_id"] = Value::String(format!("{ID_PREFIX}{:012x}", 0));
+        }
+        let body = serde_json::to_vec(&json!({ "events": events }))?;
+        let needle = ID_PREFIX.as_bytes();
+        let id_offsets = body
+            .windows(needle.len())
+            .enumerate()
+            .filter(|(_, w)| *w == needle)
+            .map(|(i, _)| i + needle.len())
+            .collect();
+        out.push(Template { body, id_offsets });
+    }
+    Ok(out)
+}
+
+fn patch_ids(t: &Template, counter: &AtomicU64) -> Vec<u8> {
+    let mut body = t.body.clone();
+    for off in &t.id_offsets {
+        let id = counter.fetch_add(1, Relaxed);
+        let hex = format!("{id:012x}");
+        body[*off..*off + 12].copy_from_slice(hex.as_bytes());
+    }
+    body
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Appends the template events straight into a fresh DuckDB store.
+async fn raw_ceiling(templates: &[Template], total: usize) -> Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let store = DuckDbEventStore::open(&dir.path().join("raw.duckdb"), None)?;
+    let pipeline = crate::serve::pipeline(&PxConfig::default())?;
+    let scope = ProjectScope { tenant_id: TenantId(1), project_id: ProjectId(1) };
+    let counter = AtomicU64::new(0);
+    let mut chunks: Vec<Vec<ScopedEvent>> = Vec::new();
+    let mut chunk = Vec::new();
+    let mut made = 0;
+    'outer: loop {
+        for t in templates {
+            let body = patch_ids(t, &counter);
+            let raw = parse_batch(&body, &pipeline.limits).map_err(|e| anyhow!("{e}"))?;
+            let p = pipeline.process(scope.project_id, &ProjectSettings::default(), &raw, &RequestInfo::default(), now_micros());
+            for mut event in p.events {
+                event.session_id.get_or_insert_with(|| "s".into());
+                chunk.push(ScopedEvent { scope, event });
+            }
+            if chunk.len() >= 20_000 {
+                made += chunk.len();
+                chunks.push(std::mem::take(&mut chunk));
+                if made >= total {
+                    break 'outer;
+                }
+            }
+        }
+    }
+    let started = Instant::now();
+    for c in chunks {
+        store.append(c).await?;
+    }
+    Ok(made as f64 / started.elapsed().as_secs_f64())
+}
+
+struct Child {
+    child: std::process::Child,
+    base: String,
+    ingest_key: String,
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(data_dir: &std::path::Path) -> Result<Child> {
+    let exe = std::env::current_exe()?;
+    let out = Command::new(&exe)
+        .args(["admin", "project", "create", "bench", "--json", "--data-dir"])
+        .arg(data_dir)
+        .output()?;
+    let keys: Value = serde_json::from_slice(&out.stdout).context("px admin project create --json")?;
+    let ingest_key = keys["ingest_key"].as_str().ok_or_else(|| anyhow!("no ingest key"))?.to_string();
+    let mut child = Command::new(&exe)
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(data_dir)
+        .env("PX_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines.next().ok_or_else(|| anyhow!("px serve exited before listening"))??;
+        if let Some(b) = line.strip_prefix("listening on ") {
+            break b.to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Ok(Child { child, base, ingest_key })
+}
+
+fn rss_mib(pid: u32, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+struct Phase {
+    events: u64,
+    secs: f64,
+    latencies_ms: Vec<f64>,
+    errors: u64,
+}
+
+/// Sends batches for `duration`; with `rate`, each connection paces itself
+/// to its share of `rate` events/s (open loop), else sends back to back.
+async fn load(server: &Child, templates: Arc<Vec<Template>>, connections: usize, duration: Duration, rate: Option<f64>, counter: Arc<AtomicU64>) -> Phase {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build().unwrap_or_default();
+    let url = format!("{}/api/v1/events/batch", server.base);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let (client, url, key, templates, counter, stop) =
+            (client.clone(), url.clone(), server.ingest_key.clone(), Arc::clone(&templates), Arc::clone(&counter), Arc::clone(&stop));
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let (mut events, mut errors) = (0u64, 0u64);
+            let mut i = c;
+            let per_conn_interval = rate.map(|r| Duration::from_secs_f64(templates[0].id_offsets.len() as f64 * connections as f64 / r));
+            let mut next = Instant::now();
+            while !stop.load(Relaxed) {
+                if let Some(iv) = per_conn_interval {
+                    tokio::time::sleep_until(next.into()).await;
+                    next += iv;
+                }
+                let t = &templates[i % templates.len()];
+                i += connections;
+                let body = patch_ids(t, &counter);
+                let sent = Instant::now();
+                let resp = client.post(&url).bearer_auth(&key).header("content-type", "application/json").body(body).send().await;
+                match resp {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        lat.push(sent.elapsed().as_secs_f64() * 1000.0);
+                        events += t.id_offsets.len() as u64;
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (lat, events, errors)
+        }));
+    }
+    tokio::time::sleep(duration).await;
+    stop.store(true, Relaxed);
+    let mut phase = Phase { events: 0, secs: 0.0, latencies_ms: Vec::new(), errors: 0 };
+    for t in tasks {
+        if let Ok((lat, ev, err)) = t.await {
+            phase.latencies_ms.extend(lat);
+            phase.events += ev;
+            phase.errors += err;
+        }
+    }
+    phase.secs = started.elapsed().as_secs_f64();
+    phase.latencies_ms.sort_by(f64::total_cmp);
+    phase
+}
+
+async fn ingest(args: IngestArgs) -> Result<()> {
+    println!("generating batches ...");
+    let templates = Arc::new(templates(2_000, args.batch)?);
+    let avg_bytes = templates.iter().map(|t| t.body.len()).sum::<usize>() as f64 / (templates.len() * args.batch) as f64;
+    println!("measuring the raw ceiling ({} events appended straight into DuckDB) ...", args.raw_events);
+    let raw = raw_ceiling(&templates, args.raw_events).await?;
+
+    let dir = tempfile::tempdir()?;
+    let server = start_server(dir.path())?;
+    let pid = server.child.id();
+    let counter = Arc::new(AtomicU64::new(1 << 40));
+    println!("sustained load: {} connections for {} s ...", args.connections, args.duration);
+    let full = load(&server, Arc::clone(&templates), args.connections, Duration::from_secs(args.duration), None, Arc::clone(&counter)).await;
+    let throughput = full.events as f64 / full.secs;
+    println!("half load ({:.0} events/s) for {} s ...", throughput / 2.0, args.latency_duration);
+    let half = load(&server, Arc::clone(&templates), args.connections, Duration::from_secs(args.latency_duration), Some(throughput / 2.0), counter).await;
+    let peak_rss = rss_mib(pid, "VmHWM:");
+
+    let report = json!({
+        "bench": "ingest",
+        "event_bytes_avg": avg_bytes.round(),
+        "batch_events": args.batch,
+        "connections": args.connections,
+        "raw_ceiling_events_per_s": raw.round(),
+        "gateway_events_per_s": throughput.round(),
+        "gateway_vs_raw": (throughput / raw * 1000.0).round() / 1000.0,
+        "full_load_p50_ms": percentile(&full.latencies_ms, 0.5),
+        "full_load_p99_ms": percentile(&full.latencies_ms, 0.99),
+        "half_load_events_per_s": (half.events as f64 / half.secs).round(),
+        "half_load_p50_ms": percentile(&half.latencies_ms, 0.5),
+        "half_load_p99_ms": percentile(&half.latencies_ms, 0.99),
+        "errors": full.errors + half.errors,
+        "server_peak_rss_mib": peak_rss.round(),
+        "duration_s": args.duration,
+    });
+    println!();
+    println!("| measure | value |\n|---|---|");
+    for (k, v) in report.as_object().into_iter().flatten() {
+        println!("| {k} | {v} |");
+    }
+    println!();
+    println!("{report}");
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! `px simulate` and the demo project: generated product traffic (see
+//! `px-simulate`) sent through the whole pipeline, either over HTTP to a
+//! running server or straight into a data dir's store through the same
+//! pipeline and writer the server uses (no HTTP, same result).
+
+use crate::bootstrap::{self, ProjectKeys};
+use crate::config::PxConfig;
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Args;
+use px_core::time::{MICROS_PER_DAY, now_micros};
+use px_core::{ProjectScope, ProjectSettings};
+use px_ingest::decode::parse_batch;
+use px_ingest::enrich::RequestInfo;
+use px_ingest::Pipeline;
+use px_server::AppState;
+use px_server::writer::WriterHandle;
+use px_simulate::{SimConfig, Simulator};
+use px_store::ScopedEvent;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// Project to fill (id). With --http, the key decides the project.
+    #[arg(long)]
+    project: Option<i64>,
+    #[arg(long, default_value_t = 14)]
+    days: u32,
+    #[arg(long, default_value_t = 1500)]
+    visitors_per_day: u32,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// First day (YYYY-MM-DD, UTC); default: `days` days before today.
+    #[arg(long)]
+    start: Option<String>,
+    /// Send through a running server's API at this base URL.
+    #[arg(long)]
+    http: Option<String>,
+    /// Project key for --http.
+    #[arg(long)]
+    key: Option<String>,
+    #[arg(long, default_value_t = 500)]
+    batch_size: usize,
+}
+
+/// Midnight UTC `days` days before today (the simulated range ends today).
+pub fn default_start(days: u32) -> i64 {
+    let today = now_micros().div_euclid(MICROS_PER_DAY) * MICROS_PER_DAY;
+    today - (i64::from(days) - 1) * MICROS_PER_DAY
+}
+
+fn parse_start(s: &str) -> Result<i64> {
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("--start {s:?} must be YYYY-MM-DD"))?;
+    Ok(d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_micros()).unwrap_or_default())
+}
+
+/// Feeds a simulation through `pipeline` and `writer` into `scope`.
+pub async fn feed_direct(
+    pipeline: &Pipeline,
+    writer: &WriterHandle,
+    scope: ProjectScope,
+    sim: SimConfig,
+    batch_size: usize,
+) -> Result<u64> {
+    let settings = ProjectSettings::default();
+    let mut simulator = Simulator::new(sim);
+    let mut total = 0u64;
+    let req = RequestInfo::default();
+    while let Some(batch) = simulator.next_batch(batch_size) {
+        let body = serde_json::to_vec(&serde_json::json!({ "events": batch }))?;
+        let raw = parse_batch(&body, &pipeline.limits).map_err(|e| anyhow!("simulated batch: {e}"))?;
+        let processed = pipeline.process(scope.project_id, &settings, &raw, &req, now_micros());
+        if let Some((i, r)) = processed.rejected.first() {
+            bail!("simulated event {i} was rejected: {} ({})", r.message, r.field);
+        }
+        let events = processed.events.into_iter().map(|event| ScopedEvent { scope, event }).collect();
+        let out = writer.write(events).await.map_err(|e| anyhow!("store: {}", e.message))?;
+        total += out.stored as u64;
+    }
+    Ok(total)
+}
+
+/// Creates the demo project (when missing) and fills it with 14 days of
+/// traffic ending today. Returns `None` when it already has events.
+pub async fn load_demo(state: &AppState, data_dir: &Path, visitors_per_day: u32) -> Result<Option<(ProjectKeys, u64)>> {
+    let meta = state.meta.as_ref();
+    let tenant = bootstrap::default_tenant(meta, "self_hosted").await?;
+    let existing = meta.list_projects(Some(tenant.id)).await?.into_iter().find(|p| p.name == bootstrap::DEMO_PROJECT);
+    let (scope, keys) = match existing {
+        Some(p) => {
+            if state.store.count_events(p.scope()).await? > 0 {
+                return Ok(None);
+            }
+            let creds = bootstrap::read_credentials(data_dir);
+            let keys = creds.projects.into_iter().find(|(n, _)| n == bootstrap::DEMO_PROJECT).map(|(_, k)| k);
+            (p.scope(), keys.ok_or_else(|| anyhow!("demo project exists but its keys are not in credentials.json"))?)
+        }
+        None => {
+            let (p, keys) = bootstrap::create_project_with_keys(meta, tenant.id, bootstrap::DEMO_PROJECT).await?;
+            let mut creds = bootstrap::read_credentials(data_dir);
+            creds.projects.push((bootstrap::DEMO_PROJECT.to_string(), keys.clone()));
+            bootstrap::write_credentials(data_dir, &creds)?;
+            (p.scope(), keys)
+        }
+    };
+    let days = 14;
+    let sim = SimConfig { seed: 7, start_micros: default_start(days), days, visitors_per_day };
+    tracing::info!(approx_events = px_simulate::approx_events(&sim), "loading the demo project");
+    let n = feed_direct(&state.pipeline, &state.writer, scope, sim, 1000).await?;
+    Ok(Some((keys, n)))
+}
+
+pub async fn run(config: PxConfig, args: SimulateArgs) -> Result<()> {
+    let start = match &args.start {
+        Some(s) => parse_start(s)?,
+        None => default_start(args.days),
+    };
+    let sim = SimConfig { seed: args.seed, start_micros: start, days: args.days, visitors_per_day: args.visitors_per_day };
+    let started = std::time::Instant::now();
+    let n = match (&args.http, &args.key) {
+        (Some(url), Some(key)) => feed_http(url, key, sim, args.batch_size).await?,
+        (Some(_), None) => bail!("--http needs --key (a project's ingest key)"),
+        (None, _) => {
+            let project = args.project.ok_or_else(|| anyhow!("--project is required without --http"))?;
+            let stores = crate::serve::open_stores(&config).await.context("opening the store (is px serve running on this data dir? then use --http)")?;
+            let scope = stores
+                .meta
+                .list_projects(None)
+                .await?
+                .into_iter()
+                .find(|p| p.id.0 == project)
+                .map(|p| p.scope())
+                .ok_or_else(|| anyhow!("no project {project}"))?;
+            let metrics = Arc::new(px_server::metrics::Metrics::default());
+            let (writer, _task) = px_server::writer::start(Arc::clone(&stores.events), writer_config(&config), metrics).await?;
+            feed_direct(&crate::serve::pipeline(&config)?, &writer, scope, sim, args.batch_size).await?
+        }
+    };
+    let secs = started.elapsed().as_secs_f64();
+    println!("{n} events in {secs:.1} s ({:.0} events/s)", n as f64 / secs);
+    Ok(())
+}
+
+pub fn writer_config(config: &PxConfig) -> px_server::writer::WriterConfig {
+    let s = &config.server;
+    px_server::writer::WriterConfig {
+        max_commit_events: s.max_commit_events,
+        queue_requests: s.write_queue_requests,
+        dedupe_window_secs: s.dedupe_window_secs,
+        dedupe_max_ids: s.dedupe_max_ids,
+        session_timeout_secs: s.session_timeout_secs,
+        session_max_entries: s.session_max_entries,
+    }
+}
+
+async fn feed_http(url: &str, key: &str, sim: SimConfig, batch_size: usize) -> Result<u64> {
+    let client = reqwest::Client::new();
+    let endpoint = format!("{}/api/v1/events/batch", url.trim_end_matches('/'));
+    let mut simulator = Simulator::new(sim);
+    let mut total = 0u64;
+    while let Some(batch) = simulator.next_batch(batch_size) {
+        let body = serde_json::json!({ "events": batch });
+        let mut attempt = 0;
+        loop {
+            let resp = client.post(&endpoint).bearer_auth(key).json(&body).send().await;
+            match resp {
+                Ok(r) if r.status().is_success() => {
+                    let v: serde_json::Value = r.json().await?;
+                    total += v["accepted"].as_u64().unwrap_or(0);
+                    break;
+                }
+                Ok(r) if r.status().is_client_error() && r.status().as_u16() != 429 => {
+                    bail!("the server refused a batch: {} {}", r.status(), r.text().await.unwrap_or_default())
+                }
+                other if attempt < 8 => {
+                    attempt += 1;
+                    tracing::warn!(attempt, status = ?other.as_ref().map(|r| r.status()).ok(), "retrying a batch");
+                    tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                }
+                Ok(r) => bail!("giving up on a batch: {}", r.status()),
+                Err(e) => bail!("giving up on a batch: {e}"),
+            }
+        }
+    }
+    Ok(total)
+}
