@@ -115,7 +115,7 @@ fn write_in_transaction(conn: &Connection, batch: ::arrow::record_batch::RecordB
         app.flush()?;
     }
     if !plan.deltas.is_empty() {
-        let mut app = conn.appender_to_db("person_stage", "temp")?;
+        let mut app = conn.appender_to_catalog_and_db("person_stage", "temp", "main")?;
         for d in &plan.deltas {
             app.append_row(params![
                 d.scope.tenant_id.0,
@@ -130,7 +130,7 @@ fn write_in_transaction(conn: &Connection, batch: ::arrow::record_batch::RecordB
         }
         app.flush()?;
         drop(app);
-        let mut app = conn.appender_to_db("distinct_id_stage", "temp")?;
+        let mut app = conn.appender_to_catalog_and_db("distinct_id_stage", "temp", "main")?;
         for (scope, d, person) in &plan.distinct_ids {
             let merged = *person != px_core::event::person_id_for(scope.project_id, d);
             app.append_row(params![scope.tenant_id.0, scope.project_id.0, d, person.to_string(), merged])?;
