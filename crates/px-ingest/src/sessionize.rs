@@ -33,7 +33,11 @@ pub struct Sessionizer {
 
 impl Sessionizer {
     pub fn new(timeout: Micros, max_entries: usize) -> Self {
-        Self { timeout, max_entries: max_entries.max(16), active: HashMap::new() }
+        Self {
+            timeout,
+            max_entries: max_entries.max(16),
+            active: HashMap::new(),
+        }
     }
 
     /// The session of an event at `ts`. Call in timestamp order per distinct
@@ -41,18 +45,26 @@ impl Sessionizer {
     /// a session of its own.
     pub fn assign(&mut self, project: ProjectId, distinct_id: &str, ts: Micros) -> String {
         let key = Self::key(project, distinct_id);
-        if let Some(s) = self.active.get_mut(&key) {
-            if ts <= s.last + self.timeout && ts >= s.start - self.timeout {
-                s.last = s.last.max(ts);
-                s.start = s.start.min(ts);
-                return s.id.to_string();
-            }
+        if let Some(s) = self.active.get_mut(&key)
+            && ts <= s.last + self.timeout
+            && ts >= s.start - self.timeout
+        {
+            s.last = s.last.max(ts);
+            s.start = s.start.min(ts);
+            return s.id.to_string();
         }
         if self.active.len() >= self.max_entries {
             self.evict();
         }
         let id = Self::session_id(project, distinct_id, ts);
-        self.active.insert(key, Session { id, start: ts, last: ts });
+        self.active.insert(
+            key,
+            Session {
+                id,
+                start: ts,
+                last: ts,
+            },
+        );
         id.to_string()
     }
 
@@ -106,7 +118,11 @@ mod tests {
         let mut s = Sessionizer::new(30 * MIN, 1000);
         let a = s.assign(P, "u", 0);
         assert_eq!(s.assign(P, "u", 29 * MIN), a);
-        assert_eq!(s.assign(P, "u", 59 * MIN), a, "30 minutes after the last event is still the same session");
+        assert_eq!(
+            s.assign(P, "u", 59 * MIN),
+            a,
+            "30 minutes after the last event is still the same session"
+        );
         let b = s.assign(P, "u", 90 * MIN);
         assert_ne!(a, b);
     }

@@ -25,14 +25,18 @@ pub struct Normalized {
 /// number of milliseconds since the epoch (numbers below 10^11 are taken as
 /// seconds, which SDKs in some languages send).
 pub fn parse_wire_timestamp(v: &Value, field: &str) -> Result<Micros, Reject> {
-    let bad = || Reject::new(RejectCode::InvalidField, field, format!("{field} must be an RFC 3339 string or epoch milliseconds"));
+    let bad = || {
+        Reject::new(
+            RejectCode::InvalidField,
+            field,
+            format!("{field} must be an RFC 3339 string or epoch milliseconds"),
+        )
+    };
     match v {
-        Value::String(s) => parse_rfc3339(s)
-            .or_else(|| parse_naive(s))
-            .ok_or_else(bad),
+        Value::String(s) => parse_rfc3339(s).or_else(|| parse_naive(s)).ok_or_else(bad),
         Value::Number(n) => {
             let f = n.as_f64().ok_or_else(bad)?;
-            if !f.is_finite() || f < 0.0 || f > 1e15 {
+            if !f.is_finite() || !(0.0..=1e15).contains(&f) {
                 return Err(bad());
             }
             let micros = if f < 1e11 { f * 1e6 } else { f * 1e3 };
@@ -44,10 +48,15 @@ pub fn parse_wire_timestamp(v: &Value, field: &str) -> Result<Micros, Reject> {
 
 fn parse_naive(s: &str) -> Option<Micros> {
     let s = s.trim_end_matches('Z');
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-        .iter()
-        .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
-        .map(|t| t.and_utc().timestamp_micros())
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
+    .map(|t| t.and_utc().timestamp_micros())
 }
 
 /// Computes the stored timestamp of one event.
@@ -74,12 +83,22 @@ pub fn normalize(
         (None, _) => received_at,
     };
     if ts < MIN_TIMESTAMP {
-        return Err(Reject::new(RejectCode::InvalidField, "timestamp", "timestamp is before 2000-01-01"));
+        return Err(Reject::new(
+            RejectCode::InvalidField,
+            "timestamp",
+            "timestamp is before 2000-01-01",
+        ));
     }
     if ts > received_at.saturating_add(max_future_skew_secs.saturating_mul(MICROS_PER_SECOND)) {
-        return Ok(Normalized { timestamp: received_at, clamped: true });
+        return Ok(Normalized {
+            timestamp: received_at,
+            clamped: true,
+        });
     }
-    Ok(Normalized { timestamp: ts, clamped: false })
+    Ok(Normalized {
+        timestamp: ts,
+        clamped: false,
+    })
 }
 
 #[cfg(test)]
@@ -109,23 +128,46 @@ mod tests {
         // The client clock runs 1 hour ahead: it stamped the event 10 s before
         // sending; the server sees the send at NOW.
         let client_now = NOW + 3600 * MICROS_PER_SECOND;
-        let ts = json!(px_core::time::to_rfc3339(client_now - 10 * MICROS_PER_SECOND));
+        let ts = json!(px_core::time::to_rfc3339(
+            client_now - 10 * MICROS_PER_SECOND
+        ));
         let sent = json!(px_core::time::to_rfc3339(client_now));
         let n = normalize(Some(&ts), Some(&sent), NOW, DAY).unwrap();
-        assert_eq!(n, Normalized { timestamp: NOW - 10 * MICROS_PER_SECOND, clamped: false });
+        assert_eq!(
+            n,
+            Normalized {
+                timestamp: NOW - 10 * MICROS_PER_SECOND,
+                clamped: false
+            }
+        );
     }
 
     #[test]
     fn missing_timestamp_means_receive_time() {
         assert_eq!(normalize(None, None, NOW, DAY).unwrap().timestamp, NOW);
-        assert_eq!(normalize(Some(&Value::Null), None, NOW, DAY).unwrap().timestamp, NOW);
+        assert_eq!(
+            normalize(Some(&Value::Null), None, NOW, DAY)
+                .unwrap()
+                .timestamp,
+            NOW
+        );
     }
 
     #[test]
     fn far_future_is_clamped_and_marked() {
-        let ts = json!(px_core::time::to_rfc3339(NOW + (DAY + 60) * MICROS_PER_SECOND));
-        assert_eq!(normalize(Some(&ts), None, NOW, DAY).unwrap(), Normalized { timestamp: NOW, clamped: true });
-        let near = json!(px_core::time::to_rfc3339(NOW + (DAY - 60) * MICROS_PER_SECOND));
+        let ts = json!(px_core::time::to_rfc3339(
+            NOW + (DAY + 60) * MICROS_PER_SECOND
+        ));
+        assert_eq!(
+            normalize(Some(&ts), None, NOW, DAY).unwrap(),
+            Normalized {
+                timestamp: NOW,
+                clamped: true
+            }
+        );
+        let near = json!(px_core::time::to_rfc3339(
+            NOW + (DAY - 60) * MICROS_PER_SECOND
+        ));
         assert!(!normalize(Some(&near), None, NOW, DAY).unwrap().clamped);
     }
 

@@ -53,7 +53,40 @@ impl Default for ServerConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
     pub default_plan: String,
+    /// Plans given in config are merged over the built-in ones, key by key,
+    /// so setting one value of one plan keeps the rest.
+    #[serde(deserialize_with = "merge_plans")]
     pub plans: BTreeMap<String, PlanLimit>,
+}
+
+/// A plan as written in config: any field may be left out.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanOverride {
+    #[serde(default)]
+    events_per_second: Option<Option<u64>>,
+    burst: Option<u64>,
+}
+
+fn merge_plans<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, PlanLimit>, D::Error> {
+    let overrides = BTreeMap::<String, PlanOverride>::deserialize(d)?;
+    let mut plans = RateLimitConfig::default().plans;
+    for (name, o) in overrides {
+        let base = plans.get(&name).copied().unwrap_or(PlanLimit {
+            events_per_second: None,
+            burst: 0,
+        });
+        plans.insert(
+            name,
+            PlanLimit {
+                events_per_second: o.events_per_second.unwrap_or(base.events_per_second),
+                burst: o.burst.unwrap_or(base.burst),
+            },
+        );
+    }
+    Ok(plans)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -67,7 +100,10 @@ pub struct PlanLimit {
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        let plan = |eps: Option<u64>, burst| PlanLimit { events_per_second: eps, burst };
+        let plan = |eps: Option<u64>, burst| PlanLimit {
+            events_per_second: eps,
+            burst,
+        };
         Self {
             default_plan: "self_hosted".into(),
             plans: BTreeMap::from([
@@ -92,8 +128,15 @@ impl ServerConfig {
         if self.dedupe_max_ids < 1000 {
             p.push("server.dedupe_max_ids must be at least 1000".into());
         }
-        if !self.rate_limits.plans.contains_key(&self.rate_limits.default_plan) {
-            p.push(format!("server.rate_limits.default_plan {:?} is not a defined plan", self.rate_limits.default_plan));
+        if !self
+            .rate_limits
+            .plans
+            .contains_key(&self.rate_limits.default_plan)
+        {
+            p.push(format!(
+                "server.rate_limits.default_plan {:?} is not a defined plan",
+                self.rate_limits.default_plan
+            ));
         }
         for (name, plan) in &self.rate_limits.plans {
             if plan.events_per_second == Some(0) {

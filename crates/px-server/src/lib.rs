@@ -47,8 +47,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/identify", post(routes::ingest::identify))
         .route("/api/v1/alias", post(routes::ingest::alias))
         .route("/api/v1/auth/login", post(routes::auth::login))
-        .route("/api/v1/projects/{project}/events", get(routes::events::list))
-        .route("/api/v1/projects/{project}/persons/{distinct_id}", get(routes::events::person))
+        .route(
+            "/api/v1/projects/{project}/events",
+            get(routes::events::list),
+        )
+        .route(
+            "/api/v1/projects/{project}/persons/{distinct_id}",
+            get(routes::events::person),
+        )
         // Ingest bodies are capped by our own reader (JSON 413s); this limit
         // only guards the small JSON bodies of other routes.
         .layer(DefaultBodyLimit::max(1024 * 1024))
@@ -69,7 +75,10 @@ pub async fn start(
     store: Arc<dyn EventStore>,
     meta: Arc<dyn MetaStore>,
 ) -> Result<Running, StartError> {
-    if let problems @ [_, ..] = config.problems(pipeline.limits.max_events_per_batch).as_slice() {
+    if let problems @ [_, ..] = config
+        .problems(pipeline.limits.max_events_per_batch)
+        .as_slice()
+    {
         return Err(StartError::Config(problems.join("; ")));
     }
     let metrics = Arc::new(Metrics::default());
@@ -88,7 +97,10 @@ pub async fn start(
     .await?;
     let state = Arc::new(AppState {
         pipeline: Arc::new(pipeline),
-        auth: auth::Authenticator::new(Arc::clone(&meta), Duration::from_secs(config.key_cache_secs)),
+        auth: auth::Authenticator::new(
+            Arc::clone(&meta),
+            Duration::from_secs(config.key_cache_secs),
+        ),
         limiter: ratelimit::RateLimiter::new(config.rate_limits.clone()),
         writer,
         store,
@@ -101,12 +113,20 @@ pub async fn start(
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))
         .await
         .map_err(|e| StartError::Bind(format!("{}:{}: {e}", config.bind, config.port)))?;
-    let addr = listener.local_addr().map_err(|e| StartError::Bind(e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Bind(e.to_string()))?;
     let app = router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    state.ready.store(true, std::sync::atomic::Ordering::Relaxed);
+    state
+        .ready
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     tracing::info!(%addr, "accepting events");
-    Ok(Running { addr, state, server })
+    Ok(Running {
+        addr,
+        state,
+        server,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

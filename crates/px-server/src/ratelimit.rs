@@ -17,11 +17,18 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(config: RateLimitConfig) -> Self {
-        Self { config, tat: Mutex::new(HashMap::new()), epoch: Instant::now() }
+        Self {
+            config,
+            tat: Mutex::new(HashMap::new()),
+            epoch: Instant::now(),
+        }
     }
 
     fn plan(&self, name: &str) -> Option<&PlanLimit> {
-        self.config.plans.get(name).or_else(|| self.config.plans.get(&self.config.default_plan))
+        self.config
+            .plans
+            .get(name)
+            .or_else(|| self.config.plans.get(&self.config.default_plan))
     }
 
     /// Admits `n` events for `project` on `plan`, or says how long to wait.
@@ -30,8 +37,12 @@ impl RateLimiter {
     }
 
     fn check_at(&self, project: ProjectId, plan: &str, n: usize, now: f64) -> Result<(), Duration> {
-        let Some(limit) = self.plan(plan) else { return Ok(()) };
-        let Some(rate) = limit.events_per_second else { return Ok(()) };
+        let Some(limit) = self.plan(plan) else {
+            return Ok(());
+        };
+        let Some(rate) = limit.events_per_second else {
+            return Ok(());
+        };
         let interval = 1.0 / rate as f64;
         let tolerance = limit.burst as f64 * interval;
         let mut tat = self.tat.lock();
@@ -55,8 +66,20 @@ mod tests {
         RateLimiter::new(RateLimitConfig {
             default_plan: "free".into(),
             plans: BTreeMap::from([
-                ("free".into(), PlanLimit { events_per_second: Some(100), burst: 200 }),
-                ("big".into(), PlanLimit { events_per_second: None, burst: 0 }),
+                (
+                    "free".into(),
+                    PlanLimit {
+                        events_per_second: Some(100),
+                        burst: 200,
+                    },
+                ),
+                (
+                    "big".into(),
+                    PlanLimit {
+                        events_per_second: None,
+                        burst: 0,
+                    },
+                ),
             ]),
         })
     }

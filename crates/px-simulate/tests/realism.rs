@@ -4,6 +4,8 @@
 //! for sampling noise and tight enough to catch a broken model; the rates
 //! they pin are the ones `docs/simulate.md` documents.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] fns
+
 mod common;
 
 use common::{DAY, MONDAY, browser, config, micros, run, str_at};

@@ -1,6 +1,8 @@
 //! The output contract: determinism, batch bounds, and events the native
 //! endpoint accepts as they are (every field `WireEvent` knows, no other).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] fns
+
 mod common;
 
 use common::{DAY, MONDAY, config, micros, run, str_at};

@@ -11,8 +11,10 @@ pub mod meta_store;
 pub mod persons;
 pub mod sqlite;
 
-pub use error::{Result, StoreError};
-pub use event_store::{Cursor, EventPage, EventQuery, EventRecord, EventStore, PersonRecord, ScopedEvent};
-pub use meta_store::{ApiKey, KeyKind, MetaStore, NewProject, Project, Role, Tenant, User};
 pub use self::duckdb::DuckDbEventStore;
+pub use error::{Result, StoreError};
+pub use event_store::{
+    Cursor, EventPage, EventQuery, EventRecord, EventStore, PersonRecord, ScopedEvent,
+};
+pub use meta_store::{ApiKey, KeyKind, MetaStore, NewProject, Project, Role, Tenant, User};
 pub use sqlite::SqliteMetaStore;

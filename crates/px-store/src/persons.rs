@@ -127,7 +127,8 @@ impl PersonGraph {
                 let (from, other_merged) = resolve(&overlay, p, other);
                 if from != person && !other_merged {
                     // Every id that pointed at `from` now points at `person`.
-                    let mut moved: Vec<String> = self.members.get(&(p, from)).cloned().unwrap_or_default();
+                    let mut moved: Vec<String> =
+                        self.members.get(&(p, from)).cloned().unwrap_or_default();
                     moved.extend(overlay_members.remove(&(p, from)).unwrap_or_default());
                     moved.push(other.clone());
                     for d in moved {
@@ -135,7 +136,12 @@ impl PersonGraph {
                         plan.new_overrides.push(((p, d.clone()), person));
                         overlay_members.entry((p, person)).or_default().push(d);
                     }
-                    plan.merges.push(PersonMerge { scope: se.scope, from, into: person, distinct_id: other.clone() });
+                    plan.merges.push(PersonMerge {
+                        scope: se.scope,
+                        from,
+                        into: person,
+                        distinct_id: other.clone(),
+                    });
                 }
             }
 
@@ -155,7 +161,8 @@ impl PersonGraph {
                 || e.event == px_core::props::EVENT_IDENTIFY
                 || e.event == "$identify";
             if let Some(set) = &e.person_set {
-                d.set.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+                d.set
+                    .extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
             if let Some(once) = &e.person_set_once {
                 for (k, v) in once {
@@ -178,10 +185,10 @@ impl PersonGraph {
     /// Applies a plan whose changes the store has committed.
     pub fn commit(&mut self, plan: PersonPlan) {
         for ((p, d), person) in plan.new_overrides {
-            if let Some(old) = self.overrides.insert((p, d.clone()), person) {
-                if let Some(list) = self.members.get_mut(&(p, old)) {
-                    list.retain(|x| x != &d);
-                }
+            if let Some(old) = self.overrides.insert((p, d.clone()), person)
+                && let Some(list) = self.members.get_mut(&(p, old))
+            {
+                list.retain(|x| x != &d);
             }
             self.members.entry((p, person)).or_default().push(d);
         }
@@ -194,14 +201,21 @@ mod tests {
     use super::*;
     use px_core::{Event, TenantId};
 
-    const S: ProjectScope = ProjectScope { tenant_id: TenantId(1), project_id: ProjectId(1) };
+    const S: ProjectScope = ProjectScope {
+        tenant_id: TenantId(1),
+        project_id: ProjectId(1),
+    };
 
     fn ev(distinct: &str, link: Option<PersonLink>, ts: Micros) -> ScopedEvent {
         ScopedEvent {
             scope: S,
             event: Event {
                 event_id: Uuid::now_v7(),
-                event: if link.is_some() { "identify".into() } else { "x".into() },
+                event: if link.is_some() {
+                    "identify".into()
+                } else {
+                    "x".into()
+                },
                 distinct_id: distinct.into(),
                 person_id: Uuid::nil(),
                 session_id: None,
@@ -218,23 +232,42 @@ mod tests {
     }
 
     fn identify(user: &str, anon: &str) -> ScopedEvent {
-        ev(user, Some(PersonLink::Identify { anonymous_id: anon.into() }), 10)
+        ev(
+            user,
+            Some(PersonLink::Identify {
+                anonymous_id: anon.into(),
+            }),
+            10,
+        )
     }
 
     #[test]
     fn identify_moves_the_anonymous_id_and_later_events_follow() {
         let mut g = PersonGraph::default();
-        let mut batch = vec![ev("anon", None, 1), identify("user", "anon"), ev("anon", None, 20)];
+        let mut batch = vec![
+            ev("anon", None, 1),
+            identify("user", "anon"),
+            ev("anon", None, 20),
+        ];
         let plan = g.plan(&mut batch);
         let user = person_id_for(S.project_id, "user");
-        assert_eq!(batch[0].event.person_id, person_id_for(S.project_id, "anon"));
-        assert_eq!(batch[2].event.person_id, user, "events after the merge resolve in the same batch");
-        assert_eq!(plan.merges, vec![PersonMerge {
+        assert_eq!(
+            batch[0].event.person_id,
+            person_id_for(S.project_id, "anon")
+        );
+        assert_eq!(
+            batch[2].event.person_id, user,
+            "events after the merge resolve in the same batch"
+        );
+        assert_eq!(
+            plan.merges,
+            vec![PersonMerge {
                 scope: S,
                 from: person_id_for(S.project_id, "anon"),
                 into: user,
                 distinct_id: "anon".into()
-            }]);
+            }]
+        );
         g.commit(plan);
         assert_eq!(g.resolve(S.project_id, "anon"), user);
     }
@@ -247,7 +280,10 @@ mod tests {
         let plan = g.plan(&mut [identify("bob", "device")]);
         assert!(plan.merges.is_empty());
         g.commit(plan);
-        assert_eq!(g.resolve(S.project_id, "device"), person_id_for(S.project_id, "alice"));
+        assert_eq!(
+            g.resolve(S.project_id, "device"),
+            person_id_for(S.project_id, "alice")
+        );
     }
 
     #[test]
@@ -260,7 +296,10 @@ mod tests {
         let user = person_id_for(S.project_id, "user");
         assert_eq!(g.resolve(S.project_id, "a1"), user);
         assert_eq!(g.resolve(S.project_id, "a2"), user);
-        let reloaded = PersonGraph::load([(S.project_id, "a1".to_string(), user), (S.project_id, "user".into(), user)]);
+        let reloaded = PersonGraph::load([
+            (S.project_id, "a1".to_string(), user),
+            (S.project_id, "user".into(), user),
+        ]);
         assert_eq!(reloaded.len(), 1);
         assert_eq!(reloaded.resolve(S.project_id, "a1"), user);
     }
@@ -269,15 +308,38 @@ mod tests {
     fn set_later_wins_and_set_once_earlier_wins() {
         let g = PersonGraph::default();
         let mut a = ev("u", None, 1);
-        a.event.person_set = Some(serde_json::json!({"plan": "free"}).as_object().unwrap().clone());
-        a.event.person_set_once = Some(serde_json::json!({"src": "ads"}).as_object().unwrap().clone());
+        a.event.person_set = Some(
+            serde_json::json!({"plan": "free"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        a.event.person_set_once = Some(
+            serde_json::json!({"src": "ads"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
         let mut b = ev("u", None, 2);
-        b.event.person_set = Some(serde_json::json!({"plan": "pro"}).as_object().unwrap().clone());
-        b.event.person_set_once = Some(serde_json::json!({"src": "seo"}).as_object().unwrap().clone());
+        b.event.person_set = Some(
+            serde_json::json!({"plan": "pro"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        b.event.person_set_once = Some(
+            serde_json::json!({"src": "seo"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
         let plan = g.plan(&mut [a, b]);
         assert_eq!(plan.deltas.len(), 1);
         assert_eq!(plan.deltas[0].set["plan"], "pro");
         assert_eq!(plan.deltas[0].set_once["src"], "ads");
-        assert_eq!((plan.deltas[0].first_seen, plan.deltas[0].last_seen), (1, 2));
+        assert_eq!(
+            (plan.deltas[0].first_seen, plan.deltas[0].last_seen),
+            (1, 2)
+        );
     }
 }

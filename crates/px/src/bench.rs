@@ -64,7 +64,12 @@ struct Template {
 const ID_PREFIX: &str = "00000000-0000-4000-8000-";
 
 fn templates(n_batches: usize, batch: usize) -> Result<Vec<Template>> {
-    let sim = |seed| SimConfig { seed, start_micros: crate::simulate::default_start(1), days: 1, visitors_per_day: 20_000 };
+    let sim = |seed| SimConfig {
+        seed,
+        start_micros: crate::simulate::default_start(1),
+        days: 1,
+        visitors_per_day: 20_000,
+    };
     let mut seed = 1;
     let mut simulator = Simulator::new(sim(seed));
     let mut out = Vec::with_capacity(n_batches);
@@ -115,7 +120,10 @@ async fn raw_ceiling(templates: &[Template], total: usize) -> Result<f64> {
     let dir = tempfile::tempdir()?;
     let store = DuckDbEventStore::open(&dir.path().join("raw.duckdb"), None)?;
     let pipeline = crate::serve::pipeline(&PxConfig::default())?;
-    let scope = ProjectScope { tenant_id: TenantId(1), project_id: ProjectId(1) };
+    let scope = ProjectScope {
+        tenant_id: TenantId(1),
+        project_id: ProjectId(1),
+    };
     let counter = AtomicU64::new(0);
     let mut chunks: Vec<Vec<ScopedEvent>> = Vec::new();
     let mut chunk = Vec::new();
@@ -124,7 +132,13 @@ async fn raw_ceiling(templates: &[Template], total: usize) -> Result<f64> {
         for t in templates {
             let body = patch_ids(t, &counter);
             let raw = parse_batch(&body, &pipeline.limits).map_err(|e| anyhow!("{e}"))?;
-            let p = pipeline.process(scope.project_id, &ProjectSettings::default(), &raw, &RequestInfo::default(), now_micros());
+            let p = pipeline.process(
+                scope.project_id,
+                &ProjectSettings::default(),
+                &raw,
+                &RequestInfo::default(),
+                now_micros(),
+            );
             for mut event in p.events {
                 event.session_id.get_or_insert_with(|| "s".into());
                 chunk.push(ScopedEvent { scope, event });
@@ -161,11 +175,22 @@ impl Drop for Child {
 fn start_server(data_dir: &std::path::Path) -> Result<Child> {
     let exe = std::env::current_exe()?;
     let out = Command::new(&exe)
-        .args(["admin", "project", "create", "bench", "--json", "--data-dir"])
+        .args([
+            "admin",
+            "project",
+            "create",
+            "bench",
+            "--json",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .output()?;
-    let keys: Value = serde_json::from_slice(&out.stdout).context("px admin project create --json")?;
-    let ingest_key = keys["ingest_key"].as_str().ok_or_else(|| anyhow!("no ingest key"))?.to_string();
+    let keys: Value =
+        serde_json::from_slice(&out.stdout).context("px admin project create --json")?;
+    let ingest_key = keys["ingest_key"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no ingest key"))?
+        .to_string();
     let mut child = Command::new(&exe)
         .args(["serve", "--port", "0", "--data-dir"])
         .arg(data_dir)
@@ -175,19 +200,29 @@ fn start_server(data_dir: &std::path::Path) -> Result<Child> {
     let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
     let mut lines = BufReader::new(stdout).lines();
     let base = loop {
-        let line = lines.next().ok_or_else(|| anyhow!("px serve exited before listening"))??;
+        let line = lines
+            .next()
+            .ok_or_else(|| anyhow!("px serve exited before listening"))??;
         if let Some(b) = line.strip_prefix("listening on ") {
             break b.to_string();
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    Ok(Child { child, base, ingest_key })
+    Ok(Child {
+        child,
+        base,
+        ingest_key,
+    })
 }
 
 fn rss_mib(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
@@ -201,20 +236,40 @@ struct Phase {
 
 /// Sends batches for `duration`; with `rate`, each connection paces itself
 /// to its share of `rate` events/s (open loop), else sends back to back.
-async fn load(server: &Child, templates: Arc<Vec<Template>>, connections: usize, duration: Duration, rate: Option<f64>, counter: Arc<AtomicU64>) -> Phase {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build().unwrap_or_default();
+async fn load(
+    server: &Child,
+    templates: Arc<Vec<Template>>,
+    connections: usize,
+    duration: Duration,
+    rate: Option<f64>,
+    counter: Arc<AtomicU64>,
+) -> Phase {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()
+        .unwrap_or_default();
     let url = format!("{}/api/v1/events/batch", server.base);
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..connections {
-        let (client, url, key, templates, counter, stop) =
-            (client.clone(), url.clone(), server.ingest_key.clone(), Arc::clone(&templates), Arc::clone(&counter), Arc::clone(&stop));
+        let (client, url, key, templates, counter, stop) = (
+            client.clone(),
+            url.clone(),
+            server.ingest_key.clone(),
+            Arc::clone(&templates),
+            Arc::clone(&counter),
+            Arc::clone(&stop),
+        );
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let (mut events, mut errors) = (0u64, 0u64);
             let mut i = c;
-            let per_conn_interval = rate.map(|r| Duration::from_secs_f64(templates[0].id_offsets.len() as f64 * connections as f64 / r));
+            let per_conn_interval = rate.map(|r| {
+                Duration::from_secs_f64(
+                    templates[0].id_offsets.len() as f64 * connections as f64 / r,
+                )
+            });
             let mut next = Instant::now();
             while !stop.load(Relaxed) {
                 if let Some(iv) = per_conn_interval {
@@ -225,7 +280,13 @@ async fn load(server: &Child, templates: Arc<Vec<Template>>, connections: usize,
                 i += connections;
                 let body = patch_ids(t, &counter);
                 let sent = Instant::now();
-                let resp = client.post(&url).bearer_auth(&key).header("content-type", "application/json").body(body).send().await;
+                let resp = client
+                    .post(&url)
+                    .bearer_auth(&key)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
                 match resp {
                     Ok(r) if r.status().is_success() => {
                         let _ = r.bytes().await;
@@ -240,7 +301,12 @@ async fn load(server: &Child, templates: Arc<Vec<Template>>, connections: usize,
     }
     tokio::time::sleep(duration).await;
     stop.store(true, Relaxed);
-    let mut phase = Phase { events: 0, secs: 0.0, latencies_ms: Vec::new(), errors: 0 };
+    let mut phase = Phase {
+        events: 0,
+        secs: 0.0,
+        latencies_ms: Vec::new(),
+        errors: 0,
+    };
     for t in tasks {
         if let Ok((lat, ev, err)) = t.await {
             phase.latencies_ms.extend(lat);
@@ -256,19 +322,46 @@ async fn load(server: &Child, templates: Arc<Vec<Template>>, connections: usize,
 async fn ingest(args: IngestArgs) -> Result<()> {
     println!("generating batches ...");
     let templates = Arc::new(templates(2_000, args.batch)?);
-    let avg_bytes = templates.iter().map(|t| t.body.len()).sum::<usize>() as f64 / (templates.len() * args.batch) as f64;
-    println!("measuring the raw ceiling ({} events appended straight into DuckDB) ...", args.raw_events);
+    let avg_bytes = templates.iter().map(|t| t.body.len()).sum::<usize>() as f64
+        / (templates.len() * args.batch) as f64;
+    println!(
+        "measuring the raw ceiling ({} events appended straight into DuckDB) ...",
+        args.raw_events
+    );
     let raw = raw_ceiling(&templates, args.raw_events).await?;
 
     let dir = tempfile::tempdir()?;
     let server = start_server(dir.path())?;
     let pid = server.child.id();
     let counter = Arc::new(AtomicU64::new(1 << 40));
-    println!("sustained load: {} connections for {} s ...", args.connections, args.duration);
-    let full = load(&server, Arc::clone(&templates), args.connections, Duration::from_secs(args.duration), None, Arc::clone(&counter)).await;
+    println!(
+        "sustained load: {} connections for {} s ...",
+        args.connections, args.duration
+    );
+    let full = load(
+        &server,
+        Arc::clone(&templates),
+        args.connections,
+        Duration::from_secs(args.duration),
+        None,
+        Arc::clone(&counter),
+    )
+    .await;
     let throughput = full.events as f64 / full.secs;
-    println!("half load ({:.0} events/s) for {} s ...", throughput / 2.0, args.latency_duration);
-    let half = load(&server, Arc::clone(&templates), args.connections, Duration::from_secs(args.latency_duration), Some(throughput / 2.0), counter).await;
+    println!(
+        "half load ({:.0} events/s) for {} s ...",
+        throughput / 2.0,
+        args.latency_duration
+    );
+    let half = load(
+        &server,
+        Arc::clone(&templates),
+        args.connections,
+        Duration::from_secs(args.latency_duration),
+        Some(throughput / 2.0),
+        counter,
+    )
+    .await;
     let peak_rss = rss_mib(pid, "VmHWM:");
 
     let report = json!({

@@ -35,12 +35,16 @@ pub fn credentials_path(data_dir: &Path) -> std::path::PathBuf {
 }
 
 pub fn read_credentials(data_dir: &Path) -> Credentials {
-    std::fs::read(credentials_path(data_dir)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    std::fs::read(credentials_path(data_dir))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
 }
 
 pub fn write_credentials(data_dir: &Path, c: &Credentials) -> Result<()> {
     let path = credentials_path(data_dir);
-    std::fs::write(&path, serde_json::to_vec_pretty(c)?).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&path, serde_json::to_vec_pretty(c)?)
+        .with_context(|| format!("writing {}", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -58,11 +62,30 @@ pub async fn default_tenant(meta: &dyn MetaStore, plan: &str) -> Result<px_store
 }
 
 /// Creates a project with one ingest and one secret key.
-pub async fn create_project_with_keys(meta: &dyn MetaStore, tenant: px_core::TenantId, name: &str) -> Result<(Project, ProjectKeys)> {
-    let project = meta.create_project(NewProject { tenant_id: tenant, name: name.into(), settings: ProjectSettings::default() }).await?;
-    let (_, ingest) = meta.create_key(project.scope(), KeyKind::Ingest, "default ingest key").await?;
-    let (_, secret) = meta.create_key(project.scope(), KeyKind::Secret, "default secret key").await?;
-    let keys = ProjectKeys { tenant_id: project.tenant_id.0, project_id: project.id.0, ingest_key: ingest, secret_key: secret };
+pub async fn create_project_with_keys(
+    meta: &dyn MetaStore,
+    tenant: px_core::TenantId,
+    name: &str,
+) -> Result<(Project, ProjectKeys)> {
+    let project = meta
+        .create_project(NewProject {
+            tenant_id: tenant,
+            name: name.into(),
+            settings: ProjectSettings::default(),
+        })
+        .await?;
+    let (_, ingest) = meta
+        .create_key(project.scope(), KeyKind::Ingest, "default ingest key")
+        .await?;
+    let (_, secret) = meta
+        .create_key(project.scope(), KeyKind::Secret, "default secret key")
+        .await?;
+    let keys = ProjectKeys {
+        tenant_id: project.tenant_id.0,
+        project_id: project.id.0,
+        ingest_key: ingest,
+        secret_key: secret,
+    };
     Ok((project, keys))
 }
 
@@ -77,17 +100,33 @@ pub async fn ensure(config: &PxConfig, meta: &dyn MetaStore) -> Result<Bootstrap
     let first_start = meta.list_tenants().await?.is_empty();
     let mut creds = read_credentials(&config.data_dir);
     if !first_start {
-        return Ok(Bootstrapped { first_start, credentials: creds });
+        return Ok(Bootstrapped {
+            first_start,
+            credentials: creds,
+        });
     }
     let tenant = default_tenant(meta, &config.server.rate_limits.default_plan).await?;
     let (_, keys) = create_project_with_keys(meta, tenant.id, DEFAULT_PROJECT).await?;
-    let password = config.bootstrap.admin_password.clone().unwrap_or_else(|| px_store::sqlite::new_token("")[..20].to_string());
-    let user = meta.create_user(&config.bootstrap.admin_email, &password).await?;
+    let password = config
+        .bootstrap
+        .admin_password
+        .clone()
+        .unwrap_or_else(|| px_store::sqlite::new_token("")[..20].to_string());
+    let user = meta
+        .create_user(&config.bootstrap.admin_email, &password)
+        .await?;
     meta.add_member(user.id, tenant.id, Role::Owner).await?;
     creds.admin_email = config.bootstrap.admin_email.clone();
     // A password the operator chose is theirs; only a generated one is kept.
-    creds.admin_password = config.bootstrap.admin_password.is_none().then_some(password);
+    creds.admin_password = config
+        .bootstrap
+        .admin_password
+        .is_none()
+        .then_some(password);
     creds.projects.push((DEFAULT_PROJECT.to_string(), keys));
     write_credentials(&config.data_dir, &creds)?;
-    Ok(Bootstrapped { first_start, credentials: creds })
+    Ok(Bootstrapped {
+        first_start,
+        credentials: creds,
+    })
 }

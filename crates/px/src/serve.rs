@@ -5,9 +5,9 @@ use crate::bootstrap;
 use crate::config::PxConfig;
 use anyhow::{Context, Result};
 use clap::Args;
+use px_ingest::Pipeline;
 use px_ingest::enrich::Enricher;
 use px_ingest::enrich::geo::GeoIp;
-use px_ingest::Pipeline;
 use px_store::{DuckDbEventStore, EventStore, MetaStore, SqliteMetaStore};
 use std::sync::Arc;
 
@@ -34,7 +34,8 @@ pub struct Stores {
 }
 
 pub async fn open_meta(config: &PxConfig) -> Result<Arc<dyn MetaStore>> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     Ok(Arc::new(SqliteMetaStore::open(&config.meta_db()).await?))
 }
 
@@ -42,16 +43,26 @@ pub async fn open_stores(config: &PxConfig) -> Result<Stores> {
     let meta = open_meta(config).await?;
     let path = config.events_db();
     let limit = config.store.duckdb_memory_limit.clone();
-    let events = tokio::task::spawn_blocking(move || DuckDbEventStore::open(&path, limit.as_deref())).await??;
-    Ok(Stores { events: Arc::new(events), meta })
+    let events =
+        tokio::task::spawn_blocking(move || DuckDbEventStore::open(&path, limit.as_deref()))
+            .await??;
+    Ok(Stores {
+        events: Arc::new(events),
+        meta,
+    })
 }
 
 pub fn pipeline(config: &PxConfig) -> Result<Pipeline> {
     let geo = match &config.ingest.geoip_db {
-        Some(p) => Some(GeoIp::open(p).with_context(|| format!("ingest.geoip_db {}", p.display()))?),
+        Some(p) => {
+            Some(GeoIp::open(p).with_context(|| format!("ingest.geoip_db {}", p.display()))?)
+        }
         None => None,
     };
-    Ok(Pipeline::new(config.ingest.limits.clone(), Enricher::new(geo)))
+    Ok(Pipeline::new(
+        config.ingest.limits.clone(),
+        Enricher::new(geo),
+    ))
 }
 
 pub async fn run(mut config: PxConfig, args: ServeArgs) -> Result<()> {
@@ -63,7 +74,13 @@ pub async fn run(mut config: PxConfig, args: ServeArgs) -> Result<()> {
     }
     let stores = open_stores(&config).await?;
     let boot = bootstrap::ensure(&config, stores.meta.as_ref()).await?;
-    let running = px_server::start(&config.server, pipeline(&config)?, Arc::clone(&stores.events), Arc::clone(&stores.meta)).await?;
+    let running = px_server::start(
+        &config.server,
+        pipeline(&config)?,
+        Arc::clone(&stores.events),
+        Arc::clone(&stores.meta),
+    )
+    .await?;
     let base = format!("http://{}", running.addr);
     // Tests and scripts read this line to find the port.
     println!("listening on {base}");
@@ -78,24 +95,35 @@ pub async fn run(mut config: PxConfig, args: ServeArgs) -> Result<()> {
             match crate::simulate::load_demo(&state, &data_dir, visitors).await {
                 Ok(Some((keys, n))) => {
                     println!("demo project ready: {n} events; read them with");
-                    println!("  curl -H 'Authorization: Bearer {}' {base}/api/v1/projects/{}/events", keys.secret_key, keys.project_id);
+                    println!(
+                        "  curl -H 'Authorization: Bearer {}' {base}/api/v1/projects/{}/events",
+                        keys.secret_key, keys.project_id
+                    );
                 }
                 Ok(None) => println!("demo project already loaded"),
-                Err(e) => tracing::error!(error = format!("{e:#}"), "loading the demo project failed"),
+                Err(e) => {
+                    tracing::error!(error = format!("{e:#}"), "loading the demo project failed")
+                }
             }
         });
     }
 
     shutdown_signal().await;
     tracing::info!("shutting down");
-    running.state.ready.store(false, std::sync::atomic::Ordering::Relaxed);
+    running
+        .state
+        .ready
+        .store(false, std::sync::atomic::Ordering::Relaxed);
     Ok(())
 }
 
 fn print_banner(config: &PxConfig, base: &str, boot: &bootstrap::Bootstrapped) {
     let c = &boot.credentials;
     println!();
-    println!("PX is running at {base}  (data in {})", config.data_dir.display());
+    println!(
+        "PX is running at {base}  (data in {})",
+        config.data_dir.display()
+    );
     if let Some((name, keys)) = c.projects.first() {
         println!("  project:            {name} (id {})", keys.project_id);
         println!("  ingest key (public): {}", keys.ingest_key);
@@ -106,11 +134,20 @@ fn print_banner(config: &PxConfig, base: &str, boot: &bootstrap::Bootstrapped) {
             keys.ingest_key
         );
         println!("  read events:");
-        println!("    curl -H 'Authorization: Bearer {}' {base}/api/v1/projects/{}/events", keys.secret_key, keys.project_id);
+        println!(
+            "    curl -H 'Authorization: Bearer {}' {base}/api/v1/projects/{}/events",
+            keys.secret_key, keys.project_id
+        );
     }
     match (&c.admin_password, boot.first_start) {
-        (Some(pw), true) => println!("  admin login:         {} / {pw}  (shown once; also in credentials.json)", c.admin_email),
-        (None, true) => println!("  admin login:         {} / the password in PX_ADMIN_PASSWORD", c.admin_email),
+        (Some(pw), true) => println!(
+            "  admin login:         {} / {pw}  (shown once; also in credentials.json)",
+            c.admin_email
+        ),
+        (None, true) => println!(
+            "  admin login:         {} / the password in PX_ADMIN_PASSWORD",
+            c.admin_email
+        ),
         _ => println!(
             "  keys and the generated admin password were printed at first start and saved in {}",
             bootstrap::credentials_path(&config.data_dir).display()

@@ -17,7 +17,9 @@ pub struct PageInfo {
 
 /// Splits a page URL into the columns queries break down by.
 pub fn parse_page_url(raw: &str) -> PageInfo {
-    let Ok(url) = Url::parse(raw.trim()) else { return PageInfo::default() };
+    let Ok(url) = Url::parse(raw.trim()) else {
+        return PageInfo::default();
+    };
     let mut info = PageInfo {
         host: url.host_str().map(str::to_ascii_lowercase),
         path: Some(url.path().to_string()).filter(|p| !p.is_empty()),
@@ -44,7 +46,11 @@ pub fn parse_page_url(raw: &str) -> PageInfo {
 pub fn referrer_domain(raw: &str) -> Option<String> {
     let url = Url::parse(raw.trim()).ok()?;
     let host = url.host_str()?.to_ascii_lowercase();
-    Some(host.strip_prefix("www.").map(str::to_string).unwrap_or(host))
+    Some(
+        host.strip_prefix("www.")
+            .map(str::to_string)
+            .unwrap_or(host),
+    )
 }
 
 #[cfg(test)]
@@ -53,7 +59,9 @@ mod tests {
 
     #[test]
     fn page_url_is_split() {
-        let p = parse_page_url("https://Shop.Example.com/checkout/pay?utm_source=google&utm_medium=cpc&utm_campaign=bf%202024&x=1");
+        let p = parse_page_url(
+            "https://Shop.Example.com/checkout/pay?utm_source=google&utm_medium=cpc&utm_campaign=bf%202024&x=1",
+        );
         assert_eq!(p.host.as_deref(), Some("shop.example.com"));
         assert_eq!(p.path.as_deref(), Some("/checkout/pay"));
         assert_eq!(p.utm_source.as_deref(), Some("google"));
@@ -70,7 +78,13 @@ mod tests {
 
     #[test]
     fn referrer_domain_drops_www() {
-        assert_eq!(referrer_domain("https://www.Google.com/search?q=x").as_deref(), Some("google.com"));
-        assert_eq!(referrer_domain("android-app://com.slack").as_deref(), Some("com.slack"));
+        assert_eq!(
+            referrer_domain("https://www.Google.com/search?q=x").as_deref(),
+            Some("google.com")
+        );
+        assert_eq!(
+            referrer_domain("android-app://com.slack").as_deref(),
+            Some("com.slack")
+        );
     }
 }

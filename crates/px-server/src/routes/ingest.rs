@@ -44,7 +44,11 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         // axum reports the cap as a LengthLimitError inside its own error type.
         if format!("{e:?}").contains("LengthLimitError") {
-            ApiError::new(ErrorKind::TooLarge, format!("body is larger than the limit of {limit} bytes")).with_field("body")
+            ApiError::new(
+                ErrorKind::TooLarge,
+                format!("body is larger than the limit of {limit} bytes"),
+            )
+            .with_field("body")
         } else {
             ApiError::invalid("body", format!("could not read the body: {e}"))
         }
@@ -62,11 +66,24 @@ fn decode_error(e: DecodeError) -> ApiError {
 fn client_info(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> RequestInfo {
     let forwarded = state
         .trust_forwarded_for
-        .then(|| headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().parse().ok())
+        .then(|| {
+            headers
+                .get("x-forwarded-for")?
+                .to_str()
+                .ok()?
+                .split(',')
+                .next()?
+                .trim()
+                .parse()
+                .ok()
+        })
         .flatten();
     RequestInfo {
         ip: Some(forwarded.unwrap_or(peer.ip())),
-        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
     }
 }
 
@@ -79,25 +96,45 @@ enum Shape {
     Alias,
 }
 
-async fn ingest(state: Arc<AppState>, peer: SocketAddr, headers: HeaderMap, body: Body, shape: Shape) -> Result<Json<IngestResponse>, ApiError> {
+async fn ingest(
+    state: Arc<AppState>,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    body: Body,
+    shape: Shape,
+) -> Result<Json<IngestResponse>, ApiError> {
     let started = Instant::now();
     let result = ingest_inner(&state, peer, &headers, body, shape).await;
     match &result {
-        Ok(_) => state.metrics.batch_latency.observe(started.elapsed().as_secs_f64()),
-        Err(e) => match e.kind {
-            ErrorKind::Unauthorized => state.metrics.requests_unauthorized.fetch_add(1, Relaxed),
-            ErrorKind::RateLimited => state.metrics.requests_rate_limited.fetch_add(1, Relaxed),
-            _ => state.metrics.requests_refused.fetch_add(1, Relaxed),
-        },
-    };
+        Ok(_) => state
+            .metrics
+            .batch_latency
+            .observe(started.elapsed().as_secs_f64()),
+        Err(e) => {
+            let counter = match e.kind {
+                ErrorKind::Unauthorized => &state.metrics.requests_unauthorized,
+                ErrorKind::RateLimited => &state.metrics.requests_rate_limited,
+                _ => &state.metrics.requests_refused,
+            };
+            counter.fetch_add(1, Relaxed);
+        }
+    }
     result
 }
 
-async fn ingest_inner(state: &AppState, peer: SocketAddr, headers: &HeaderMap, body: Body, shape: Shape) -> Result<Json<IngestResponse>, ApiError> {
+async fn ingest_inner(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: Body,
+    shape: Shape,
+) -> Result<Json<IngestResponse>, ApiError> {
     let auth = state.auth.ingest(crate::auth::bearer(headers)).await?;
     let limits: &IngestLimits = &state.pipeline.limits;
     let body = read_body(body, limits.max_body_bytes).await?;
-    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok());
     let raw = decode::decompress(&body, encoding, limits).map_err(decode_error)?;
     let rewritten;
     let batch: RawBatch = match shape {
@@ -108,54 +145,98 @@ async fn ingest_inner(state: &AppState, peer: SocketAddr, headers: &HeaderMap, b
             decode::parse_single(rewritten.as_bytes()).map_err(decode_error)?
         }
     };
-    if let Err(wait) = state.limiter.check(auth.scope.project_id, &auth.plan, batch.events.len()) {
-        let mut e = ApiError::new(ErrorKind::RateLimited, "project is over its plan's event rate; retry after the delay");
+    if let Err(wait) = state
+        .limiter
+        .check(auth.scope.project_id, &auth.plan, batch.events.len())
+    {
+        let mut e = ApiError::new(
+            ErrorKind::RateLimited,
+            "project is over its plan's event rate; retry after the delay",
+        );
         e.retry_after = Some(wait);
         return Err(e);
     }
 
     let req = client_info(state, headers, peer);
-    let processed = state.pipeline.process(auth.scope.project_id, &auth.settings, &batch, &req, now_micros());
+    let processed = state.pipeline.process(
+        auth.scope.project_id,
+        &auth.settings,
+        &batch,
+        &req,
+        now_micros(),
+    );
     let rejected: Vec<RejectedEvent> = processed
         .rejected
         .into_iter()
         .map(|(index, r)| {
             state.metrics.rejected(r.code);
-            RejectedEvent { index, code: r.code.as_str(), field: r.field, message: r.message }
+            RejectedEvent {
+                index,
+                code: r.code.as_str(),
+                field: r.field,
+                message: r.message,
+            }
         })
         .collect();
     if processed.events.is_empty() && !rejected.is_empty() {
         let first = &rejected[0];
-        let mut e = ApiError::invalid(first.field.clone(), format!("no event was valid; first: {}", first.message));
+        let mut e = ApiError::invalid(
+            first.field.clone(),
+            format!("no event was valid; first: {}", first.message),
+        );
         e.details = Some(json!({ "rejected": rejected }));
         return Err(e);
     }
-    let events: Vec<ScopedEvent> = processed.events.into_iter().map(|event| ScopedEvent { scope: auth.scope, event }).collect();
+    let events: Vec<ScopedEvent> = processed
+        .events
+        .into_iter()
+        .map(|event| ScopedEvent {
+            scope: auth.scope,
+            event,
+        })
+        .collect();
     let outcome = state.writer.write(events).await?;
-    state.metrics.events_accepted.fetch_add(outcome.stored as u64, Relaxed);
-    state.metrics.events_duplicate.fetch_add(outcome.duplicates as u64, Relaxed);
-    Ok(Json(IngestResponse { accepted: outcome.stored, duplicates: outcome.duplicates, rejected }))
+    state
+        .metrics
+        .events_accepted
+        .fetch_add(outcome.stored as u64, Relaxed);
+    state
+        .metrics
+        .events_duplicate
+        .fetch_add(outcome.duplicates as u64, Relaxed);
+    Ok(Json(IngestResponse {
+        accepted: outcome.stored,
+        duplicates: outcome.duplicates,
+        rejected,
+    }))
 }
 
 /// Turns an identify or alias call into the event that carries it.
 /// Identify: `{distinct_id|user_id, anonymous_id, $set|traits, $set_once}`.
 /// Alias: `{distinct_id|user_id, alias|previous_id}`.
 fn person_call(raw: &[u8], alias: bool) -> Result<String, ApiError> {
-    let mut m: Map<String, Value> =
-        serde_json::from_slice(raw).map_err(|e| ApiError::invalid("body", format!("body must be a JSON object: {e}")))?;
+    let mut m: Map<String, Value> = serde_json::from_slice(raw)
+        .map_err(|e| ApiError::invalid("body", format!("body must be a JSON object: {e}")))?;
     if alias {
         let target = m.remove("alias").or_else(|| m.remove("previous_id"));
         let target = target.ok_or_else(|| ApiError::invalid("alias", "alias is required"))?;
-        m.entry("properties").or_insert_with(|| Value::Object(Map::new()));
+        m.entry("properties")
+            .or_insert_with(|| Value::Object(Map::new()));
         if let Some(Value::Object(p)) = m.get_mut("properties") {
             p.insert("alias".into(), target);
         }
-        m.insert("event".into(), Value::String(px_core::props::EVENT_ALIAS.into()));
+        m.insert(
+            "event".into(),
+            Value::String(px_core::props::EVENT_ALIAS.into()),
+        );
     } else {
         if let Some(traits) = m.remove("traits") {
             m.insert(px_core::props::SET.into(), traits);
         }
-        m.insert("event".into(), Value::String(px_core::props::EVENT_IDENTIFY.into()));
+        m.insert(
+            "event".into(),
+            Value::String(px_core::props::EVENT_IDENTIFY.into()),
+        );
     }
     Ok(Value::Object(m).to_string())
 }

@@ -49,16 +49,21 @@ impl DuckDbEventStore {
             config = config.max_memory(limit)?;
         }
         let conn = Connection::open_with_flags(path, config).map_err(|e| match e {
-            e if e.to_string().contains("lock") => {
-                StoreError::Unavailable(format!("{} is in use by another process: {e}", path.display()))
-            }
+            e if e.to_string().contains("lock") => StoreError::Unavailable(format!(
+                "{} is in use by another process: {e}",
+                path.display()
+            )),
             e => StoreError::from(e),
         })?;
         conn.execute_batch(schema::DDL)?;
-        let version: Option<i64> = conn.query_row("SELECT max(version) FROM px_schema", [], |r| r.get(0))?;
+        let version: Option<i64> =
+            conn.query_row("SELECT max(version) FROM px_schema", [], |r| r.get(0))?;
         match version {
             None => {
-                conn.execute("INSERT INTO px_schema VALUES (?)", params![schema::SCHEMA_VERSION])?;
+                conn.execute(
+                    "INSERT INTO px_schema VALUES (?)",
+                    params![schema::SCHEMA_VERSION],
+                )?;
             }
             Some(v) if v > schema::SCHEMA_VERSION => {
                 return Err(StoreError::Invalid(format!(
@@ -83,7 +88,10 @@ impl DuckDbEventStore {
         Ok(conn)
     }
 
-    async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let conn = self.reader()?;
         tokio::task::spawn_blocking(move || f(&conn)).await?
     }
@@ -91,7 +99,8 @@ impl DuckDbEventStore {
 
 fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>) -> Result<()> {
     let plan = w.graph.plan(&mut events);
-    let batch = arrow::to_record_batch(&events).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
+    let batch =
+        arrow::to_record_batch(&events).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
     w.conn.execute_batch("BEGIN TRANSACTION")?;
     match write_in_transaction(&w.conn, batch, &plan) {
         Ok(()) => {
@@ -108,7 +117,11 @@ fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>) -> Result<()> {
     }
 }
 
-fn write_in_transaction(conn: &Connection, batch: ::arrow::record_batch::RecordBatch, plan: &PersonPlan) -> Result<()> {
+fn write_in_transaction(
+    conn: &Connection,
+    batch: ::arrow::record_batch::RecordBatch,
+    plan: &PersonPlan,
+) -> Result<()> {
     {
         let mut app = conn.appender("events")?;
         app.append_record_batch(batch)?;
@@ -133,7 +146,13 @@ fn write_in_transaction(conn: &Connection, batch: ::arrow::record_batch::RecordB
         let mut app = conn.appender_to_catalog_and_db("distinct_id_stage", "temp", "main")?;
         for (scope, d, person) in &plan.distinct_ids {
             let merged = *person != px_core::event::person_id_for(scope.project_id, d);
-            app.append_row(params![scope.tenant_id.0, scope.project_id.0, d, person.to_string(), merged])?;
+            app.append_row(params![
+                scope.tenant_id.0,
+                scope.project_id.0,
+                d,
+                person.to_string(),
+                merged
+            ])?;
         }
         app.flush()?;
         drop(app);
@@ -164,7 +183,8 @@ impl EventStore for DuckDbEventStore {
     }
 
     async fn list_events(&self, scope: ProjectScope, query: EventQuery) -> Result<EventPage> {
-        self.read(move |c| read::list_events(c, scope, &query)).await
+        self.read(move |c| read::list_events(c, scope, &query))
+            .await
     }
 
     async fn person(&self, scope: ProjectScope, distinct_id: &str) -> Result<Option<PersonRecord>> {
@@ -172,8 +192,13 @@ impl EventStore for DuckDbEventStore {
         self.read(move |c| read::person(c, scope, &d)).await
     }
 
-    async fn recent_event_ids(&self, since: Micros, limit: usize) -> Result<Vec<(ProjectId, Uuid)>> {
-        self.read(move |c| read::recent_event_ids(c, since, limit)).await
+    async fn recent_event_ids(
+        &self,
+        since: Micros,
+        limit: usize,
+    ) -> Result<Vec<(ProjectId, Uuid)>> {
+        self.read(move |c| read::recent_event_ids(c, since, limit))
+            .await
     }
 
     async fn count_events(&self, scope: ProjectScope) -> Result<u64> {

@@ -3,13 +3,15 @@
 
 use crate::meta_store::{ApiKey, KeyKind, MetaStore, NewProject, Project, Role, Tenant, User};
 use crate::{Result, StoreError};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use async_trait::async_trait;
 use px_core::{ProjectId, ProjectScope, ProjectSettings, TenantId};
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 use std::path::Path;
 use std::time::Duration;
@@ -30,7 +32,9 @@ fn token_hash(token: &str) -> String {
 pub fn new_token(prefix: &str) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut rng = rand::rng();
-    let body: String = (0..32).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    let body: String = (0..32)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
     format!("{prefix}{body}")
 }
 
@@ -50,8 +54,15 @@ fn key_from_row(r: &SqliteRow) -> Result<ApiKey> {
     let kind: String = r.try_get("kind")?;
     Ok(ApiKey {
         id: r.try_get("id")?,
-        scope: ProjectScope { tenant_id: TenantId(r.try_get("tenant_id")?), project_id: ProjectId(r.try_get("project_id")?) },
-        kind: if kind == "secret" { KeyKind::Secret } else { KeyKind::Ingest },
+        scope: ProjectScope {
+            tenant_id: TenantId(r.try_get("tenant_id")?),
+            project_id: ProjectId(r.try_get("project_id")?),
+        },
+        kind: if kind == "secret" {
+            KeyKind::Secret
+        } else {
+            KeyKind::Ingest
+        },
         label: r.try_get("label")?,
         hint: r.try_get("hint")?,
         created_at: r.try_get("created_at")?,
@@ -69,7 +80,10 @@ impl SqliteMetaStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
         Ok(Self { pool })
     }
@@ -90,7 +104,9 @@ impl SqliteMetaStore {
 
 fn check_password(password: &str) -> Result<()> {
     if password.len() < 8 {
-        return Err(StoreError::Invalid("password must be at least 8 characters".into()));
+        return Err(StoreError::Invalid(
+            "password must be at least 8 characters".into(),
+        ));
     }
     Ok(())
 }
@@ -98,67 +114,112 @@ fn check_password(password: &str) -> Result<()> {
 #[async_trait]
 impl MetaStore for SqliteMetaStore {
     async fn create_tenant(&self, name: &str, plan: &str) -> Result<Tenant> {
-        let id: i64 = sqlx::query_scalar("INSERT INTO tenants (name, plan) VALUES (?, ?) RETURNING id")
-            .bind(name)
-            .bind(plan)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(Tenant { id: TenantId(id), name: name.into(), plan: plan.into() })
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO tenants (name, plan) VALUES (?, ?) RETURNING id")
+                .bind(name)
+                .bind(plan)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Tenant {
+            id: TenantId(id),
+            name: name.into(),
+            plan: plan.into(),
+        })
     }
 
     async fn list_tenants(&self) -> Result<Vec<Tenant>> {
-        let rows = sqlx::query("SELECT id, name, plan FROM tenants ORDER BY id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT id, name, plan FROM tenants ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
-            .map(|r| Ok(Tenant { id: TenantId(r.try_get("id")?), name: r.try_get("name")?, plan: r.try_get("plan")? }))
+            .map(|r| {
+                Ok(Tenant {
+                    id: TenantId(r.try_get("id")?),
+                    name: r.try_get("name")?,
+                    plan: r.try_get("plan")?,
+                })
+            })
             .collect()
     }
 
     async fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>> {
-        let row = sqlx::query("SELECT id, name, plan FROM tenants WHERE name = ?").bind(name).fetch_optional(&self.pool).await?;
-        row.map(|r| Ok(Tenant { id: TenantId(r.try_get("id")?), name: r.try_get("name")?, plan: r.try_get("plan")? }))
-            .transpose()
+        let row = sqlx::query("SELECT id, name, plan FROM tenants WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Tenant {
+                id: TenantId(r.try_get("id")?),
+                name: r.try_get("name")?,
+                plan: r.try_get("plan")?,
+            })
+        })
+        .transpose()
     }
 
     async fn create_project(&self, new: NewProject) -> Result<Project> {
-        let settings = serde_json::to_string(&new.settings).map_err(|e| StoreError::Internal(e.to_string()))?;
-        let id: i64 = sqlx::query_scalar("INSERT INTO projects (tenant_id, name, settings) VALUES (?, ?, ?) RETURNING id")
-            .bind(new.tenant_id.0)
-            .bind(&new.name)
-            .bind(settings)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| match StoreError::from(e) {
-                StoreError::Conflict(_) => StoreError::Conflict(format!("project {:?} already exists in this tenant", new.name)),
-                other => other,
-            })?;
-        self.project(ProjectScope { tenant_id: new.tenant_id, project_id: ProjectId(id) }).await
+        let settings = serde_json::to_string(&new.settings)
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO projects (tenant_id, name, settings) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(new.tenant_id.0)
+        .bind(&new.name)
+        .bind(settings)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(_) => StoreError::Conflict(format!(
+                "project {:?} already exists in this tenant",
+                new.name
+            )),
+            other => other,
+        })?;
+        self.project(ProjectScope {
+            tenant_id: new.tenant_id,
+            project_id: ProjectId(id),
+        })
+        .await
     }
 
     async fn list_projects(&self, tenant: Option<TenantId>) -> Result<Vec<Project>> {
         let rows = match tenant {
             Some(t) => {
-                sqlx::query(&format!("SELECT {PROJECT_COLUMNS} WHERE p.tenant_id = ? ORDER BY p.id"))
-                    .bind(t.0)
+                sqlx::query(&format!(
+                    "SELECT {PROJECT_COLUMNS} WHERE p.tenant_id = ? ORDER BY p.id"
+                ))
+                .bind(t.0)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!("SELECT {PROJECT_COLUMNS} ORDER BY p.id"))
                     .fetch_all(&self.pool)
                     .await?
             }
-            None => sqlx::query(&format!("SELECT {PROJECT_COLUMNS} ORDER BY p.id")).fetch_all(&self.pool).await?,
         };
         rows.iter().map(project_from_row).collect()
     }
 
     async fn project(&self, scope: ProjectScope) -> Result<Project> {
-        let row = sqlx::query(&format!("SELECT {PROJECT_COLUMNS} WHERE p.id = ? AND p.tenant_id = ?"))
-            .bind(scope.project_id.0)
-            .bind(scope.tenant_id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("project {}", scope.project_id)))?;
+        let row = sqlx::query(&format!(
+            "SELECT {PROJECT_COLUMNS} WHERE p.id = ? AND p.tenant_id = ?"
+        ))
+        .bind(scope.project_id.0)
+        .bind(scope.tenant_id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("project {}", scope.project_id)))?;
         project_from_row(&row)
     }
 
-    async fn update_project_settings(&self, scope: ProjectScope, settings: &ProjectSettings) -> Result<Project> {
-        let json = serde_json::to_string(settings).map_err(|e| StoreError::Internal(e.to_string()))?;
+    async fn update_project_settings(
+        &self,
+        scope: ProjectScope,
+        settings: &ProjectSettings,
+    ) -> Result<Project> {
+        let json =
+            serde_json::to_string(settings).map_err(|e| StoreError::Internal(e.to_string()))?;
         let done = sqlx::query("UPDATE projects SET settings = ? WHERE id = ? AND tenant_id = ?")
             .bind(json)
             .bind(scope.project_id.0)
@@ -166,12 +227,20 @@ impl MetaStore for SqliteMetaStore {
             .execute(&self.pool)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("project {}", scope.project_id)));
+            return Err(StoreError::NotFound(format!(
+                "project {}",
+                scope.project_id
+            )));
         }
         self.project(scope).await
     }
 
-    async fn create_key(&self, scope: ProjectScope, kind: KeyKind, label: &str) -> Result<(ApiKey, String)> {
+    async fn create_key(
+        &self,
+        scope: ProjectScope,
+        kind: KeyKind,
+        label: &str,
+    ) -> Result<(ApiKey, String)> {
         self.project(scope).await?;
         let token = new_token(kind.prefix());
         let hint: String = token.chars().take(10).collect();
@@ -235,18 +304,27 @@ impl MetaStore for SqliteMetaStore {
     async fn create_user(&self, email: &str, password: &str) -> Result<User> {
         check_password(password)?;
         let hash = Self::hash_password(password).await?;
-        let id: i64 = sqlx::query_scalar("INSERT INTO users (email, password_hash) VALUES (?, ?) RETURNING id")
-            .bind(email)
-            .bind(hash)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(User { id, email: email.into() })
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (email, password_hash) VALUES (?, ?) RETURNING id",
+        )
+        .bind(email)
+        .bind(hash)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(User {
+            id,
+            email: email.into(),
+        })
     }
 
     async fn set_password(&self, email: &str, password: &str) -> Result<()> {
         check_password(password)?;
         let hash = Self::hash_password(password).await?;
-        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE email = ?").bind(hash).bind(email).execute(&self.pool).await?;
+        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE email = ?")
+            .bind(hash)
+            .bind(email)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("user {email}")));
         }
@@ -254,37 +332,53 @@ impl MetaStore for SqliteMetaStore {
     }
 
     async fn add_member(&self, user_id: i64, tenant: TenantId, role: Role) -> Result<()> {
-        sqlx::query("INSERT INTO memberships (user_id, tenant_id, role) VALUES (?, ?, ?)
-                     ON CONFLICT (user_id, tenant_id) DO UPDATE SET role = excluded.role")
-            .bind(user_id)
-            .bind(tenant.0)
-            .bind(role.as_str())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO memberships (user_id, tenant_id, role) VALUES (?, ?, ?)
+                     ON CONFLICT (user_id, tenant_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(user_id)
+        .bind(tenant.0)
+        .bind(role.as_str())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     async fn verify_password(&self, email: &str, password: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, email, password_hash FROM users WHERE email = ?").bind(email).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT id, email, password_hash FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let hash: String = row.try_get("password_hash")?;
         let password = password.to_string();
         let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+            PasswordHash::new(&hash)
+                .map(|h| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &h)
+                        .is_ok()
+                })
+                .unwrap_or(false)
         })
         .await?;
-        Ok(ok.then(|| User { id: row.get("id"), email: row.get("email") }))
+        Ok(ok.then(|| User {
+            id: row.get("id"),
+            email: row.get("email"),
+        }))
     }
 
     async fn create_session(&self, user_id: i64, ttl_secs: i64) -> Result<String> {
         let token = new_token("pxu_");
         let expires = chrono::Utc::now().timestamp() + ttl_secs;
-        sqlx::query("INSERT INTO login_sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)")
-            .bind(token_hash(&token))
-            .bind(user_id)
-            .bind(expires)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO login_sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)",
+        )
+        .bind(token_hash(&token))
+        .bind(user_id)
+        .bind(expires)
+        .execute(&self.pool)
+        .await?;
         Ok(token)
     }
 
@@ -297,10 +391,20 @@ impl MetaStore for SqliteMetaStore {
         .bind(chrono::Utc::now().timestamp())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| Ok(User { id: r.try_get("id")?, email: r.try_get("email")? })).transpose()
+        row.map(|r| {
+            Ok(User {
+                id: r.try_get("id")?,
+                email: r.try_get("email")?,
+            })
+        })
+        .transpose()
     }
 
-    async fn project_role(&self, user_id: i64, project: ProjectId) -> Result<Option<(ProjectScope, Role)>> {
+    async fn project_role(
+        &self,
+        user_id: i64,
+        project: ProjectId,
+    ) -> Result<Option<(ProjectScope, Role)>> {
         let row = sqlx::query(
             "SELECT p.tenant_id, m.role FROM projects p JOIN memberships m ON m.tenant_id = p.tenant_id
              WHERE p.id = ? AND m.user_id = ?",
@@ -311,7 +415,14 @@ impl MetaStore for SqliteMetaStore {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let role: String = row.try_get("role")?;
-        let role = Role::parse(&role).ok_or_else(|| StoreError::Internal(format!("unknown role {role}")))?;
-        Ok(Some((ProjectScope { tenant_id: TenantId(row.try_get("tenant_id")?), project_id: project }, role)))
+        let role = Role::parse(&role)
+            .ok_or_else(|| StoreError::Internal(format!("unknown role {role}")))?;
+        Ok(Some((
+            ProjectScope {
+                tenant_id: TenantId(row.try_get("tenant_id")?),
+                project_id: project,
+            },
+            role,
+        )))
     }
 }
