@@ -68,12 +68,16 @@ pub struct Running {
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-/// Starts the writer, binds the listener and serves until the task ends.
+/// Starts the writer, binds the listener and serves until `shutdown`
+/// resolves; then stops accepting connections and lets in-flight requests
+/// finish (their events are committed and acknowledged) before the server
+/// task ends.
 pub async fn start(
     config: &ServerConfig,
     pipeline: Pipeline,
     store: Arc<dyn EventStore>,
     meta: Arc<dyn MetaStore>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
     if let problems @ [_, ..] = config
         .problems(pipeline.limits.max_events_per_batch)
@@ -117,7 +121,11 @@ pub async fn start(
         .local_addr()
         .map_err(|e| StartError::Bind(e.to_string()))?;
     let app = router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+    });
     state
         .ready
         .store(true, std::sync::atomic::Ordering::Relaxed);

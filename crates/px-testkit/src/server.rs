@@ -144,6 +144,22 @@ impl PxServer {
         let _ = self.child.wait();
     }
 
+    /// SIGTERM, then waits (up to `timeout`) for the process to exit;
+    /// returns its exit status, or `None` if it did not exit in time.
+    pub fn terminate(mut self, timeout: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Waits until the server printed a line containing `needle`.
     pub async fn wait_for_output(&self, needle: &str, timeout: std::time::Duration) -> bool {
         let deadline = std::time::Instant::now() + timeout;

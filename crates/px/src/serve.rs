@@ -79,6 +79,7 @@ pub async fn run(mut config: PxConfig, args: ServeArgs) -> Result<()> {
         pipeline(&config)?,
         Arc::clone(&stores.events),
         Arc::clone(&stores.meta),
+        shutdown_signal(),
     )
     .await?;
     let base = format!("http://{}", running.addr);
@@ -108,12 +109,8 @@ pub async fn run(mut config: PxConfig, args: ServeArgs) -> Result<()> {
         });
     }
 
-    shutdown_signal().await;
-    tracing::info!("shutting down");
-    running
-        .state
-        .ready
-        .store(false, std::sync::atomic::Ordering::Relaxed);
+    running.server.await??;
+    tracing::info!("stopped: in-flight requests finished");
     Ok(())
 }
 
@@ -125,7 +122,7 @@ fn print_banner(config: &PxConfig, base: &str, boot: &bootstrap::Bootstrapped) {
         config.data_dir.display()
     );
     if let Some((name, keys)) = c.projects.first() {
-        println!("  project:            {name} (id {})", keys.project_id);
+        println!("  project:             {name} (id {})", keys.project_id);
         println!("  ingest key (public): {}", keys.ingest_key);
         println!("  secret key:          {}", keys.secret_key);
         println!("  send an event:");
@@ -173,4 +170,5 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: no new connections, finishing in-flight requests");
 }

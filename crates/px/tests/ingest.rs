@@ -676,3 +676,38 @@ async fn demo_project_is_loaded_and_readable() {
             .any(|e| e["browser"].is_string() && e["country"].is_string())
     );
 }
+
+#[tokio::test]
+async fn sigterm_finishes_requests_and_exits_cleanly() {
+    let env = start(&[]);
+    assert_eq!(
+        env.post("/api/v1/events", &env.a.ingest_key, ev("before_stop", "u"))
+            .await
+            .0,
+        200
+    );
+    let Env {
+        server,
+        a,
+        client,
+        _dir: dir,
+    } = env;
+    let status = server
+        .terminate(std::time::Duration::from_secs(20))
+        .expect("px serve did not exit after SIGTERM");
+    assert!(status.success(), "{status:?}");
+    // The data dir opens again and holds the event.
+    let server = PxServer::start(bin(), dir.path(), &[]);
+    let url = server.url(&format!("/api/v1/projects/{}/events", a.project_id));
+    let page: Value = client
+        .get(url)
+        .bearer_auth(&a.secret_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["events"][0]["event"], "before_stop");
+}
