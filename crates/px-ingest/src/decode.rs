@@ -64,6 +64,7 @@ pub fn decompress<'a>(
 }
 
 /// Decompresses gzip, failing once the output would pass `limit` bytes.
+#[allow(clippy::disallowed_methods)] // read_to_end on a `take`-capped reader
 pub fn gunzip_capped(body: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
     let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
     let mut reader = GzDecoder::new(body).take(limit as u64 + 1);

@@ -41,6 +41,7 @@ pub struct IngestResponse {
 /// Reads a body, refusing with 413 past `limit` bytes (the one capped
 /// reader every body goes through).
 pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    #[allow(clippy::disallowed_methods)] // this is the capped reader
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         // axum reports the cap as a LengthLimitError inside its own error type.
         if format!("{e:?}").contains("LengthLimitError") {

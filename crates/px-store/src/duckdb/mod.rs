@@ -82,6 +82,29 @@ impl DuckDbEventStore {
         })
     }
 
+    /// Appends events to the events table only, in one transaction, with no
+    /// person graph work: the raw ceiling `px bench ingest` measures the
+    /// gateway against. Not for production writes (persons would drift).
+    pub fn append_events_only(&self, events: &[ScopedEvent]) -> Result<()> {
+        let batch = arrow::to_record_batch(events)
+            .map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
+        let w = self.writer.lock();
+        w.conn.execute_batch("BEGIN TRANSACTION")?;
+        let appended = (|| -> Result<()> {
+            let mut app = w.conn.appender("events")?;
+            app.append_record_batch(batch)?;
+            app.flush()?;
+            Ok(())
+        })();
+        match appended {
+            Ok(()) => Ok(w.conn.execute_batch("COMMIT")?),
+            Err(e) => {
+                let _ = w.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
     fn reader(&self) -> Result<Connection> {
         let conn = self.reader_root.lock().try_clone()?;
         // Temp tables are per connection; readers do not need them.
