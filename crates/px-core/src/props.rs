@@ -3,6 +3,8 @@
 
 /// Set on an event whose client timestamp was clamped to the receive time.
 pub const TIMESTAMP_CLAMPED: &str = "$timestamp_clamped";
+/// The client's IANA time zone (`context.timezone`).
+pub const TIMEZONE: &str = "$timezone";
 /// Prefix of context keys PX does not model, kept as properties.
 pub const CONTEXT_PREFIX: &str = "$context_";
 /// Person properties inside an event's properties (PostHog convention).

@@ -4,7 +4,7 @@
 //! memory) and the batch envelope is parsed without parsing the events, so
 //! one malformed event is rejected on its own while its neighbours are kept.
 
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 use px_core::IngestLimits;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -67,7 +67,7 @@ pub fn decompress<'a>(
 #[allow(clippy::disallowed_methods)] // read_to_end on a `take`-capped reader
 pub fn gunzip_capped(body: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
     let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
-    let mut reader = GzDecoder::new(body).take(limit as u64 + 1);
+    let mut reader = MultiGzDecoder::new(body).take(limit as u64 + 1);
     reader
         .read_to_end(&mut out)
         .map_err(|e| DecodeError::Gzip(e.to_string()))?;

@@ -95,6 +95,9 @@ impl Pipeline {
             for (k, v) in std::mem::take(&mut ctx.other) {
                 properties.insert(format!("{}{k}", props::CONTEXT_PREFIX), v);
             }
+            if let Some(tz) = ctx.timezone.take() {
+                properties.insert(props::TIMEZONE.into(), Value::String(tz));
+            }
         }
         if ts.clamped {
             properties.insert(props::TIMESTAMP_CLAMPED.into(), Value::Bool(true));
@@ -138,11 +141,19 @@ fn mask_event(
     for m in [set, set_once].into_iter().flatten() {
         privacy::mask_properties(m);
     }
-    for s in [&mut e.url, &mut e.referrer, &mut e.title, &mut e.path]
-        .into_iter()
-        .flatten()
-    {
-        privacy::mask_string(s);
+    let texts = [
+        &mut e.url,
+        &mut e.referrer,
+        &mut e.title,
+        &mut e.path,
+        &mut e.utm_source,
+        &mut e.utm_medium,
+        &mut e.utm_campaign,
+        &mut e.utm_term,
+        &mut e.utm_content,
+    ];
+    for s in texts.into_iter().flatten() {
+        privacy::mask_url_or_text(s);
     }
 }
 

@@ -74,6 +74,20 @@ pub fn mask_string(s: &mut String) -> bool {
     }
 }
 
+/// Masks a URL or text, also when the personal data is percent-encoded
+/// (`ana%40x.com` in a query string): such a string is decoded, masked,
+/// and kept decoded, since a masked URL is for reading, not for requests.
+pub fn mask_url_or_text(s: &mut String) -> bool {
+    if s.contains('%') {
+        let decoded = percent_encoding::percent_decode_str(s).decode_utf8_lossy();
+        if let Some(masked) = mask_str(&decoded) {
+            *s = masked;
+            return true;
+        }
+    }
+    mask_string(s)
+}
+
 /// Masks every string value, at any depth. Keys are left alone: they name
 /// data, they are not data.
 pub fn mask_properties(map: &mut Map<String, Value>) {
@@ -148,6 +162,16 @@ mod tests {
         ] {
             assert_eq!(mask_str(keep), None, "{keep}");
         }
+    }
+
+    #[test]
+    fn percent_encoded_emails_in_urls_are_masked() {
+        let mut u = "https://a.io/p?email=ana%40x.com&n=1".to_string();
+        assert!(mask_url_or_text(&mut u));
+        assert_eq!(u, "https://a.io/p?email=[email]&n=1");
+        let mut plain = "https://a.io/p?q=100%25".to_string();
+        assert!(!mask_url_or_text(&mut plain));
+        assert_eq!(plain, "https://a.io/p?q=100%25");
     }
 
     #[test]

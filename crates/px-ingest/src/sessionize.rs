@@ -6,10 +6,10 @@
 //! and the session's first timestamp, so replaying the same events (after a
 //! restart, or in a re-import) yields the same ids.
 //!
-//! State is one small entry per active distinct id. When it holds more than
-//! `max_entries`, entries idle for longer than the timeout are swept; if all
-//! are active the oldest half is dropped (those users get a new session id
-//! on their next event, a visible but harmless split).
+//! State is one small entry per active distinct id. When it holds
+//! `max_entries`, the least recently used half is dropped (users among them
+//! who are still active get a new session id on their next event, a visible
+//! but harmless split; idle ones would have started a new session anyway).
 
 use hashbrown::HashMap;
 use px_core::ProjectId;
@@ -23,12 +23,18 @@ struct Session {
     id: Uuid,
     start: Micros,
     last: Micros,
+    /// `clock` when last used: eviction follows arrival order, not client
+    /// timestamps, so no client can evict others' sessions by sending a
+    /// timestamp from the future.
+    seen: u64,
 }
 
 pub struct Sessionizer {
     timeout: Micros,
     max_entries: usize,
     active: HashMap<u64, Session>,
+    /// Counts assignments: a logical arrival clock.
+    clock: u64,
 }
 
 impl Sessionizer {
@@ -37,21 +43,28 @@ impl Sessionizer {
             timeout,
             max_entries: max_entries.max(16),
             active: HashMap::new(),
+            clock: 0,
         }
     }
 
     /// The session of an event at `ts`. Call in timestamp order per distinct
-    /// id for best results; an event far older than the open session starts
-    /// a session of its own.
+    /// id for best results; an event far older than the open session gets a
+    /// session of its own without closing the open one.
     pub fn assign(&mut self, project: ProjectId, distinct_id: &str, ts: Micros) -> String {
         let key = Self::key(project, distinct_id);
-        if let Some(s) = self.active.get_mut(&key)
-            && ts <= s.last + self.timeout
-            && ts >= s.start - self.timeout
-        {
-            s.last = s.last.max(ts);
-            s.start = s.start.min(ts);
-            return s.id.to_string();
+        self.clock += 1;
+        let clock = self.clock;
+        if let Some(s) = self.active.get_mut(&key) {
+            if ts <= s.last + self.timeout && ts >= s.start - self.timeout {
+                s.last = s.last.max(ts);
+                s.start = s.start.min(ts);
+                s.seen = clock;
+                return s.id.to_string();
+            }
+            if ts < s.start {
+                // A late event (an offline queue flushing): its own session.
+                return Self::session_id(project, distinct_id, ts).to_string();
+            }
         }
         if self.active.len() >= self.max_entries {
             self.evict();
@@ -63,6 +76,7 @@ impl Sessionizer {
                 id,
                 start: ts,
                 last: ts,
+                seen: clock,
             },
         );
         id.to_string()
@@ -91,17 +105,14 @@ impl Sessionizer {
         Uuid::new_v5(&SESSION_NAMESPACE, &name)
     }
 
+    /// Drops the least recently used half, so the next eviction is
+    /// `max_entries / 2` insertions away (amortized O(1) per insertion).
     fn evict(&mut self) {
-        let newest = self.active.values().map(|s| s.last).max().unwrap_or(0);
-        let timeout = self.timeout;
-        self.active.retain(|_, s| s.last + timeout >= newest);
-        if self.active.len() >= self.max_entries {
-            let mut lasts: Vec<Micros> = self.active.values().map(|s| s.last).collect();
-            let mid = lasts.len() / 2;
-            let (_, cut, _) = lasts.select_nth_unstable(mid);
-            let cut = *cut;
-            self.active.retain(|_, s| s.last > cut);
-        }
+        let mut seen: Vec<u64> = self.active.values().map(|s| s.seen).collect();
+        let mid = seen.len() / 2;
+        let (_, cut, _) = seen.select_nth_unstable(mid);
+        let cut = *cut;
+        self.active.retain(|_, s| s.seen > cut);
         debug_assert!(self.active.len() < self.max_entries);
     }
 }
@@ -140,6 +151,15 @@ mod tests {
         let mut s1 = Sessionizer::new(30 * MIN, 1000);
         let mut s2 = Sessionizer::new(30 * MIN, 1000);
         assert_eq!(s1.assign(P, "u", 5), s2.assign(P, "u", 5));
+    }
+
+    #[test]
+    fn a_late_event_does_not_split_the_open_session() {
+        let mut s = Sessionizer::new(30 * MIN, 1000);
+        let open = s.assign(P, "u", 600 * MIN);
+        let late = s.assign(P, "u", 60 * MIN);
+        assert_ne!(late, open);
+        assert_eq!(s.assign(P, "u", 620 * MIN), open);
     }
 
     #[test]

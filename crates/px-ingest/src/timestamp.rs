@@ -77,6 +77,11 @@ pub fn normalize(
         Some(v) if !v.is_null() => Some(parse_wire_timestamp(v, "timestamp")?),
         _ => None,
     };
+    let max_skew = max_future_skew_secs.saturating_mul(MICROS_PER_SECOND);
+    // A clock off by more than the allowed skew is broken, not skewed
+    // (`sent_at: 0`, a mistyped year): correcting by it would move every
+    // event by decades, so such a `sent_at` is ignored.
+    let sent = sent.filter(|s| received_at.saturating_sub(*s).saturating_abs() <= max_skew);
     let ts = match (client_ts, sent) {
         (Some(ts), Some(sent)) => ts.saturating_add(received_at.saturating_sub(sent)),
         (Some(ts), None) => ts,
@@ -89,7 +94,7 @@ pub fn normalize(
             "timestamp is before 2000-01-01",
         ));
     }
-    if ts > received_at.saturating_add(max_future_skew_secs.saturating_mul(MICROS_PER_SECOND)) {
+    if ts > received_at.saturating_add(max_skew) {
         return Ok(Normalized {
             timestamp: received_at,
             clamped: true,
@@ -140,6 +145,13 @@ mod tests {
                 clamped: false
             }
         );
+    }
+
+    #[test]
+    fn a_broken_client_clock_is_not_applied() {
+        let ts = json!("2023-11-14T22:00:00Z");
+        let n = normalize(Some(&ts), Some(&json!(0)), NOW, DAY).unwrap();
+        assert_eq!(n.timestamp, parse_wire_timestamp(&ts, "timestamp").unwrap());
     }
 
     #[test]

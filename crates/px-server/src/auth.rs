@@ -34,6 +34,13 @@ pub struct Authenticator {
     cache: Mutex<HashMap<String, (Option<KeyAuth>, Instant)>>,
 }
 
+/// `pxi_`/`pxs_` and 32 base62 characters, as `new_token` makes them.
+fn looks_like_key(token: &str) -> bool {
+    (token.starts_with("pxi_") || token.starts_with("pxs_"))
+        && token.len() == 36
+        && token.bytes().skip(4).all(|b| b.is_ascii_alphanumeric())
+}
+
 /// The bearer token of a request, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -64,6 +71,11 @@ impl Authenticator {
 
     /// Resolves a project key, through the cache.
     pub async fn key(&self, token: &str) -> Result<Option<KeyAuth>, ApiError> {
+        // Only well-formed keys reach the cache and the store: a flood of
+        // long junk tokens must not fill memory or evict real keys.
+        if !looks_like_key(token) {
+            return Ok(None);
+        }
         if let Some((auth, at)) = self.cache.lock().get(token)
             && at.elapsed() < self.ttl
         {

@@ -38,14 +38,28 @@ pub struct AppState {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/health", get(routes::health::health))
-        .route("/ready", get(routes::health::ready))
-        .route("/metrics", get(routes::health::metrics))
+    // Ingestion is called from any web page (the public key is meant to be
+    // embedded), so it answers CORS preflights from any origin; without
+    // cookies, so a page cannot act as a logged-in user.
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([axum::http::Method::POST, axum::http::Method::OPTIONS])
+        .allow_headers([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::CONTENT_TYPE,
+            axum::http::header::CONTENT_ENCODING,
+        ])
+        .max_age(std::time::Duration::from_secs(24 * 3600));
+    let ingest = Router::new()
         .route("/api/v1/events/batch", post(routes::ingest::batch))
         .route("/api/v1/events", post(routes::ingest::single))
         .route("/api/v1/identify", post(routes::ingest::identify))
         .route("/api/v1/alias", post(routes::ingest::alias))
+        .layer(cors);
+    Router::new()
+        .route("/health", get(routes::health::health))
+        .route("/ready", get(routes::health::ready))
+        .route("/metrics", get(routes::health::metrics))
         .route("/api/v1/auth/login", post(routes::auth::login))
         .route(
             "/api/v1/projects/{project}/events",
@@ -55,6 +69,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/projects/{project}/persons/{distinct_id}",
             get(routes::events::person),
         )
+        .merge(ingest)
         // Ingest bodies are capped by our own reader (JSON 413s); this limit
         // only guards the small JSON bodies of other routes.
         .layer(DefaultBodyLimit::max(1024 * 1024))

@@ -191,8 +191,10 @@ impl Task {
             Err(e) => {
                 self.metrics.store_write_failures.fetch_add(1, Relaxed);
                 tracing::error!(error = %e, events = stored, "event store commit failed");
+                // Nothing of the group was stored and a retry is safe: tell
+                // clients to retry (503), whatever the store's cause.
                 Err(WriteError {
-                    kind: e.kind(),
+                    kind: ErrorKind::Unavailable,
                     message: "the event store could not commit the batch; retry".into(),
                 })
             }

@@ -711,3 +711,46 @@ async fn sigterm_finishes_requests_and_exits_cleanly() {
     assert_eq!(page["total"], 1);
     assert_eq!(page["events"][0]["event"], "before_stop");
 }
+
+#[tokio::test]
+async fn browsers_may_send_events_from_any_origin() {
+    let env = start(&[]);
+    let r = env
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            env.server.url("/api/v1/events/batch"),
+        )
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type,content-encoding",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let allowed = r.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        allowed.contains("authorization") && allowed.contains("content-encoding"),
+        "{allowed}"
+    );
+    // Reading stays same-origin: no CORS grant on the read API.
+    let r = env
+        .client
+        .get(
+            env.server
+                .url(&format!("/api/v1/projects/{}/events", env.a.project_id)),
+        )
+        .header("origin", "https://evil.example")
+        .bearer_auth(&env.a.secret_key)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}

@@ -18,6 +18,7 @@ use std::sync::Arc;
 /// Distinct User-Agent strings are few (a few thousand per day on a busy
 /// site), so parsed results are cached; past this size the cache restarts.
 const UA_CACHE_MAX: usize = 20_000;
+const UA_MAX_BYTES: usize = 512;
 
 /// What the server knows about a request, beside its body.
 #[derive(Debug, Clone, Default)]
@@ -118,14 +119,22 @@ impl Enricher {
     }
 
     fn user_agent(&self, ua: &str) -> Arc<UserAgentInfo> {
-        let mut cache = self.ua_cache.lock();
-        if let Some(hit) = cache.get(ua) {
+        // Real user agents are under 512 bytes; longer ones are cut so that
+        // the cache's memory stays bounded (20,000 x 512 bytes).
+        let mut end = ua.len().min(UA_MAX_BYTES);
+        while !ua.is_char_boundary(end) {
+            end -= 1;
+        }
+        let ua = &ua[..end];
+        if let Some(hit) = self.ua_cache.lock().get(ua) {
             return Arc::clone(hit);
         }
+        // Parse outside the lock: parsing is the slow part.
+        let info = Arc::new(parse_user_agent(ua));
+        let mut cache = self.ua_cache.lock();
         if cache.len() >= UA_CACHE_MAX {
             cache.clear();
         }
-        let info = Arc::new(parse_user_agent(ua));
         cache.insert(ua.to_string(), Arc::clone(&info));
         info
     }

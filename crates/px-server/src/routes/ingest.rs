@@ -72,7 +72,7 @@ fn client_info(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Reque
                 .get("x-forwarded-for")?
                 .to_str()
                 .ok()?
-                .split(',')
+                .rsplit(',')
                 .next()?
                 .trim()
                 .parse()
