@@ -17,6 +17,9 @@ pub struct ServerConfig {
     pub max_commit_events: usize,
     /// Requests waiting for the writer before callers block (backpressure).
     pub write_queue_requests: usize,
+    /// Memory that in-flight ingest requests may hold (bodies, decompressed
+    /// JSON, parsed events); further requests wait for room.
+    pub ingest_memory_mib: u64,
     pub dedupe_window_secs: u64,
     /// Bound on remembered event ids (~40 bytes each).
     pub dedupe_max_ids: usize,
@@ -36,6 +39,7 @@ impl Default for ServerConfig {
             trust_forwarded_for: false,
             max_commit_events: 50_000,
             write_queue_requests: 1024,
+            ingest_memory_mib: 512,
             dedupe_window_secs: 3600,
             dedupe_max_ids: 10_000_000,
             session_timeout_secs: 30 * 60,
@@ -124,6 +128,15 @@ impl ServerConfig {
         }
         if self.write_queue_requests == 0 {
             p.push("server.write_queue_requests must be at least 1".into());
+        }
+        if self.ingest_memory_mib < 128 {
+            p.push("server.ingest_memory_mib must be at least 128".into());
+        }
+        if self.dedupe_window_secs == 0 || self.dedupe_window_secs > 30 * 86_400 {
+            p.push("server.dedupe_window_secs must be between 1 and 2592000 (30 days)".into());
+        }
+        if self.session_timeout_secs == 0 || self.session_timeout_secs > 86_400 {
+            p.push("server.session_timeout_secs must be between 1 and 86400".into());
         }
         if self.dedupe_max_ids < 1000 {
             p.push("server.dedupe_max_ids must be at least 1000".into());

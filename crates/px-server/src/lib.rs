@@ -35,6 +35,9 @@ pub struct AppState {
     pub ready: AtomicBool,
     pub trust_forwarded_for: bool,
     pub login_session_hours: i64,
+    /// Memory budget of in-flight ingest requests, in KiB permits.
+    pub ingest_budget: tokio::sync::Semaphore,
+    pub ingest_budget_kib: u32,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -101,6 +104,8 @@ pub async fn start(
         return Err(StartError::Config(problems.join("; ")));
     }
     let metrics = Arc::new(Metrics::default());
+    let budget_kib =
+        u32::try_from(config.ingest_memory_mib.saturating_mul(1024)).unwrap_or(u32::MAX);
     let (writer, _writer_task) = writer::start(
         Arc::clone(&store),
         WriterConfig {
@@ -128,6 +133,8 @@ pub async fn start(
         ready: AtomicBool::new(false),
         trust_forwarded_for: config.trust_forwarded_for,
         login_session_hours: config.login_session_hours,
+        ingest_budget: tokio::sync::Semaphore::new(budget_kib as usize),
+        ingest_budget_kib: budget_kib,
     });
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))
         .await

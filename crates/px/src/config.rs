@@ -208,6 +208,9 @@ impl PxConfig {
             .server
             .problems(self.ingest.limits.max_events_per_batch);
         let l = &self.ingest.limits;
+        if l.max_future_skew_secs < 60 {
+            p.push("ingest.limits.max_future_skew_secs must be at least 60".into());
+        }
         if l.max_events_per_batch == 0 {
             p.push("ingest.limits.max_events_per_batch must be at least 1".into());
         }

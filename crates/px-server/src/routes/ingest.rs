@@ -4,6 +4,7 @@
 //! pipeline -> writer (durable) -> answer with per-event rejections.
 
 use crate::AppState;
+use crate::auth::KeyAuth;
 use crate::error::ApiError;
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -11,6 +12,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, header};
 use px_core::time::now_micros;
 use px_core::{ErrorKind, IngestLimits};
+use px_ingest::Processed;
 use px_ingest::decode::{self, DecodeError, RawBatch};
 use px_ingest::enrich::RequestInfo;
 use px_store::ScopedEvent;
@@ -123,8 +125,22 @@ async fn ingest(
     result
 }
 
+/// Memory a request may need at most, in KiB permits of the ingest budget:
+/// the body, what it decompresses to, and the parsed events (about twice
+/// the JSON), bounded by the limits.
+fn budget_kib(declared_body: usize, gzip: bool, limits: &IngestLimits) -> u32 {
+    let body = declared_body.min(limits.max_body_bytes);
+    let json = if gzip {
+        body.saturating_mul(20).min(limits.max_decompressed_bytes)
+    } else {
+        body
+    };
+    let bytes = body.saturating_add(json.saturating_mul(3));
+    u32::try_from(bytes / 1024 + 1).unwrap_or(u32::MAX)
+}
+
 async fn ingest_inner(
-    state: &AppState,
+    state: &Arc<AppState>,
     peer: SocketAddr,
     headers: &HeaderMap,
     body: Body,
@@ -132,40 +148,39 @@ async fn ingest_inner(
 ) -> Result<Json<IngestResponse>, ApiError> {
     let auth = state.auth.ingest(crate::auth::bearer(headers)).await?;
     let limits: &IngestLimits = &state.pipeline.limits;
-    let body = read_body(body, limits.max_body_bytes).await?;
     let encoding = headers
         .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok());
-    let raw = decode::decompress(&body, encoding, limits).map_err(decode_error)?;
-    let rewritten;
-    let batch: RawBatch = match shape {
-        Shape::Batch => decode::parse_batch(&raw, limits).map_err(decode_error)?,
-        Shape::Single => decode::parse_single(&raw).map_err(decode_error)?,
-        Shape::Identify | Shape::Alias => {
-            rewritten = person_call(&raw, matches!(shape, Shape::Alias))?;
-            decode::parse_single(rewritten.as_bytes()).map_err(decode_error)?
-        }
-    };
-    if let Err(wait) = state
-        .limiter
-        .check(auth.scope.project_id, &auth.plan, batch.events.len())
-    {
-        let mut e = ApiError::new(
-            ErrorKind::RateLimited,
-            "project is over its plan's event rate; retry after the delay",
-        );
-        e.retry_after = Some(wait);
-        return Err(e);
-    }
-
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .unwrap_or(limits.max_body_bytes);
+    let gzip = encoding
+        .as_deref()
+        .is_some_and(|e| e.to_ascii_lowercase().contains("gzip"));
+    // Waits (backpressure) while other requests hold the memory budget, so
+    // concurrent large bodies cannot exhaust memory.
+    let permits = budget_kib(declared, gzip, limits).min(state.ingest_budget_kib);
+    let _budget = state
+        .ingest_budget
+        .acquire_many(permits)
+        .await
+        .map_err(|_| ApiError::new(ErrorKind::Unavailable, "server is shutting down"))?;
+    let body = read_body(body, limits.max_body_bytes).await?;
     let req = client_info(state, headers, peer);
-    let processed = state.pipeline.process(
-        auth.scope.project_id,
-        &auth.settings,
-        &batch,
-        &req,
-        now_micros(),
-    );
+
+    // Decoding, validation and enrichment are CPU work: they run on the
+    // blocking pool so that async workers keep serving other connections
+    // and the writer's acknowledgements.
+    let st = Arc::clone(state);
+    let a = auth.clone();
+    let processed = tokio::task::spawn_blocking(move || {
+        decode_and_process(&st, &a, &body, encoding.as_deref(), shape, &req)
+    })
+    .await
+    .map_err(|e| ApiError::new(ErrorKind::Internal, format!("ingest task failed: {e}")))??;
+
     let rejected: Vec<RejectedEvent> = processed
         .rejected
         .into_iter()
@@ -210,6 +225,46 @@ async fn ingest_inner(
         duplicates: outcome.duplicates,
         rejected,
     }))
+}
+
+/// Decompress, parse, rate-limit and run the pipeline: the request's CPU work.
+fn decode_and_process(
+    state: &AppState,
+    auth: &KeyAuth,
+    body: &[u8],
+    encoding: Option<&str>,
+    shape: Shape,
+    req: &RequestInfo,
+) -> Result<Processed, ApiError> {
+    let limits = &state.pipeline.limits;
+    let raw = decode::decompress(body, encoding, limits).map_err(decode_error)?;
+    let rewritten;
+    let batch: RawBatch = match shape {
+        Shape::Batch => decode::parse_batch(&raw, limits).map_err(decode_error)?,
+        Shape::Single => decode::parse_single(&raw).map_err(decode_error)?,
+        Shape::Identify | Shape::Alias => {
+            rewritten = person_call(&raw, matches!(shape, Shape::Alias))?;
+            decode::parse_single(rewritten.as_bytes()).map_err(decode_error)?
+        }
+    };
+    if let Err(wait) = state
+        .limiter
+        .check(auth.scope.project_id, &auth.plan, batch.events.len())
+    {
+        let mut e = ApiError::new(
+            ErrorKind::RateLimited,
+            "project is over its plan's event rate; retry after the delay",
+        );
+        e.retry_after = Some(wait);
+        return Err(e);
+    }
+    Ok(state.pipeline.process(
+        auth.scope.project_id,
+        &auth.settings,
+        &batch,
+        req,
+        now_micros(),
+    ))
 }
 
 /// Turns an identify or alias call into the event that carries it.
