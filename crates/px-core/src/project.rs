@@ -22,11 +22,6 @@ pub struct ProjectSettings {
 
 impl Default for ProjectSettings {
     fn default() -> Self {
-        Self {
-            mask_pii: true,
-            anonymize_ip: true,
-            drop_ip: false,
-            timezone: "UTC".into(),
-        }
+        Self { mask_pii: true, anonymize_ip: true, drop_ip: false, timezone: "UTC".into() }
     }
 }

@@ -51,10 +51,6 @@ pub struct Reject {
 
 impl Reject {
     pub fn new(code: RejectCode, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { code, field: field.into(), message: message.into() }
     }
 }

@@ -13,16 +13,12 @@ pub fn now_micros() -> Micros {
 
 /// Formats microseconds as RFC 3339 with millisecond precision.
 pub fn to_rfc3339(us: Micros) -> String {
-    DateTime::<Utc>::from_timestamp_micros(us)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    DateTime::<Utc>::from_timestamp_micros(us).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Parses an RFC 3339 string into microseconds.
 pub fn parse_rfc3339(s: &str) -> Option<Micros> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc).timestamp_micros())
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc).timestamp_micros())
 }
 
 pub const MICROS_PER_SECOND: i64 = 1_000_000;

@@ -47,10 +47,7 @@ pub fn decompress<'a>(
     limits: &IngestLimits,
 ) -> Result<Cow<'a, [u8]>, DecodeError> {
     if body.len() > limits.max_body_bytes {
-        return Err(DecodeError::TooLarge {
-            field: "body",
-            limit: limits.max_body_bytes,
-        });
+        return Err(DecodeError::TooLarge { field: "body", limit: limits.max_body_bytes });
     }
     let gzip = match content_encoding.map(str::trim) {
         None | Some("") | Some("identity") => body.starts_with(&[0x1f, 0x8b]),
@@ -68,14 +65,9 @@ pub fn decompress<'a>(
 pub fn gunzip_capped(body: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
     let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
     let mut reader = MultiGzDecoder::new(body).take(limit as u64 + 1);
-    reader
-        .read_to_end(&mut out)
-        .map_err(|e| DecodeError::Gzip(e.to_string()))?;
+    reader.read_to_end(&mut out).map_err(|e| DecodeError::Gzip(e.to_string()))?;
     if out.len() > limit {
-        return Err(DecodeError::TooLarge {
-            field: "decompressed body",
-            limit,
-        });
+        return Err(DecodeError::TooLarge { field: "decompressed body", limit });
     }
     Ok(out)
 }
@@ -102,25 +94,14 @@ pub fn parse_batch<'a>(body: &'a [u8], limits: &IngestLimits) -> Result<RawBatch
     let text = std::str::from_utf8(body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
     let trimmed = text.trim_start();
     let batch = if trimmed.starts_with('[') {
-        let events: Vec<&RawValue> =
-            serde_json::from_str(text).map_err(|e| DecodeError::Malformed(e.to_string()))?;
-        RawBatch {
-            events,
-            sent_at: None,
-        }
+        let events: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        RawBatch { events, sent_at: None }
     } else {
-        let env: Envelope =
-            serde_json::from_str(text).map_err(|e| DecodeError::Malformed(e.to_string()))?;
-        RawBatch {
-            events: env.events,
-            sent_at: env.sent_at,
-        }
+        let env: Envelope = serde_json::from_str(text).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        RawBatch { events: env.events, sent_at: env.sent_at }
     };
     if batch.events.len() > limits.max_events_per_batch {
-        return Err(DecodeError::TooManyEvents {
-            count: batch.events.len(),
-            limit: limits.max_events_per_batch,
-        });
+        return Err(DecodeError::TooManyEvents { count: batch.events.len(), limit: limits.max_events_per_batch });
     }
     Ok(batch)
 }
@@ -128,17 +109,11 @@ pub fn parse_batch<'a>(body: &'a [u8], limits: &IngestLimits) -> Result<RawBatch
 /// Parses a single event body (`POST /api/v1/events`) as a batch of one.
 pub fn parse_single(body: &[u8]) -> Result<RawBatch<'_>, DecodeError> {
     let text = std::str::from_utf8(body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
-    let event: &RawValue =
-        serde_json::from_str(text).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let event: &RawValue = serde_json::from_str(text).map_err(|e| DecodeError::Malformed(e.to_string()))?;
     if !event.get().trim_start().starts_with('{') {
-        return Err(DecodeError::Malformed(
-            "an event must be a JSON object".into(),
-        ));
+        return Err(DecodeError::Malformed("an event must be a JSON object".into()));
     }
-    Ok(RawBatch {
-        events: vec![event],
-        sent_at: None,
-    })
+    Ok(RawBatch { events: vec![event], sent_at: None })
 }
 
 #[cfg(test)]
@@ -157,52 +132,28 @@ mod tests {
     fn gzip_is_decompressed_with_or_without_header() {
         let limits = IngestLimits::default();
         let body = gzip(br#"{"events":[]}"#);
-        assert_eq!(
-            &*decompress(&body, Some("gzip"), &limits).unwrap(),
-            br#"{"events":[]}"#
-        );
-        assert_eq!(
-            &*decompress(&body, None, &limits).unwrap(),
-            br#"{"events":[]}"#
-        );
+        assert_eq!(&*decompress(&body, Some("gzip"), &limits).unwrap(), br#"{"events":[]}"#);
+        assert_eq!(&*decompress(&body, None, &limits).unwrap(), br#"{"events":[]}"#);
     }
 
     #[test]
     fn gzip_bomb_stops_at_the_limit() {
-        let limits = IngestLimits {
-            max_decompressed_bytes: 1000,
-            ..Default::default()
-        };
+        let limits = IngestLimits { max_decompressed_bytes: 1000, ..Default::default() };
         let body = gzip(&vec![b'a'; 100_000]);
         let err = decompress(&body, Some("gzip"), &limits).unwrap_err();
-        assert_eq!(
-            err,
-            DecodeError::TooLarge {
-                field: "decompressed body",
-                limit: 1000
-            }
-        );
+        assert_eq!(err, DecodeError::TooLarge { field: "decompressed body", limit: 1000 });
     }
 
     #[test]
     fn broken_gzip_and_unknown_encodings_are_refused() {
         let limits = IngestLimits::default();
-        assert!(matches!(
-            decompress(b"\x1f\x8bxx", Some("gzip"), &limits),
-            Err(DecodeError::Gzip(_))
-        ));
-        assert!(matches!(
-            decompress(b"{}", Some("br"), &limits),
-            Err(DecodeError::UnsupportedEncoding(_))
-        ));
+        assert!(matches!(decompress(b"\x1f\x8bxx", Some("gzip"), &limits), Err(DecodeError::Gzip(_))));
+        assert!(matches!(decompress(b"{}", Some("br"), &limits), Err(DecodeError::UnsupportedEncoding(_))));
     }
 
     #[test]
     fn oversized_body_is_refused_before_decoding() {
-        let limits = IngestLimits {
-            max_body_bytes: 10,
-            ..Default::default()
-        };
+        let limits = IngestLimits { max_body_bytes: 10, ..Default::default() };
         let err = decompress(&[b' '; 11], None, &limits).unwrap_err();
         assert_eq!(err.field(), "body");
     }
@@ -210,40 +161,19 @@ mod tests {
     #[test]
     fn batch_keeps_events_raw_so_bad_ones_fail_alone() {
         let limits = IngestLimits::default();
-        let b = parse_batch(
-            br#"{"events":[{"event":"a"},{"event":1},"x"],"sent_at":"2024-01-01T00:00:00Z"}"#,
-            &limits,
-        )
-        .unwrap();
+        let b = parse_batch(br#"{"events":[{"event":"a"},{"event":1},"x"],"sent_at":"2024-01-01T00:00:00Z"}"#, &limits)
+            .unwrap();
         assert_eq!(b.events.len(), 3);
         assert!(b.sent_at.is_some());
-        assert_eq!(
-            parse_batch(br#"[{"event":"a"}]"#, &limits)
-                .unwrap()
-                .events
-                .len(),
-            1
-        );
+        assert_eq!(parse_batch(br#"[{"event":"a"}]"#, &limits).unwrap().events.len(), 1);
     }
 
     #[test]
     fn envelope_errors_are_reported() {
-        let limits = IngestLimits {
-            max_events_per_batch: 1,
-            ..Default::default()
-        };
-        assert!(matches!(
-            parse_batch(b"{", &limits),
-            Err(DecodeError::Malformed(_))
-        ));
-        assert!(matches!(
-            parse_batch(br#"{"evnts":[]}"#, &limits),
-            Err(DecodeError::Malformed(_))
-        ));
-        assert_eq!(
-            parse_batch(br#"[{},{}]"#, &limits).unwrap_err(),
-            DecodeError::TooManyEvents { count: 2, limit: 1 }
-        );
+        let limits = IngestLimits { max_events_per_batch: 1, ..Default::default() };
+        assert!(matches!(parse_batch(b"{", &limits), Err(DecodeError::Malformed(_))));
+        assert!(matches!(parse_batch(br#"{"evnts":[]}"#, &limits), Err(DecodeError::Malformed(_))));
+        assert_eq!(parse_batch(br#"[{},{}]"#, &limits).unwrap_err(), DecodeError::TooManyEvents { count: 2, limit: 1 });
         assert!(parse_single(b"[1]").is_err());
     }
 }

@@ -42,21 +42,11 @@ impl Pipeline {
         req: &RequestInfo,
         received_at: Micros,
     ) -> Processed {
-        let mut out = Processed {
-            events: Vec::with_capacity(batch.events.len()),
-            rejected: Vec::new(),
-        };
+        let mut out = Processed { events: Vec::with_capacity(batch.events.len()), rejected: Vec::new() };
         for (i, raw) in batch.events.iter().enumerate() {
-            match validate(raw, &self.limits).and_then(|v| {
-                self.finish(
-                    project,
-                    settings,
-                    v,
-                    batch.sent_at.as_ref(),
-                    req,
-                    received_at,
-                )
-            }) {
+            match validate(raw, &self.limits)
+                .and_then(|v| self.finish(project, settings, v, batch.sent_at.as_ref(), req, received_at))
+            {
                 Ok(e) => out.events.push(e),
                 Err(r) => out.rejected.push((i, r)),
             }
@@ -73,21 +63,9 @@ impl Pipeline {
         req: &RequestInfo,
         received_at: Micros,
     ) -> Result<Event, Reject> {
-        let Validated {
-            mut wire,
-            event,
-            distinct_id,
-            event_id,
-            session_id,
-            link,
-        } = v;
+        let Validated { mut wire, event, distinct_id, event_id, session_id, link } = v;
         let sent_at = wire.sent_at.as_ref().or(batch_sent_at);
-        let ts = timestamp::normalize(
-            wire.timestamp.as_ref(),
-            sent_at,
-            received_at,
-            self.limits.max_future_skew_secs,
-        )?;
+        let ts = timestamp::normalize(wire.timestamp.as_ref(), sent_at, received_at, self.limits.max_future_skew_secs)?;
 
         let mut properties = wire.properties.take().unwrap_or_default();
         let mut enrichment = self.enricher.enrich(wire.context.as_ref(), req, settings);
@@ -105,12 +83,7 @@ impl Pipeline {
         let mut person_set = wire.set.take();
         let mut person_set_once = wire.set_once.take();
         if settings.mask_pii {
-            mask_event(
-                &mut properties,
-                &mut enrichment,
-                &mut person_set,
-                &mut person_set_once,
-            );
+            mask_event(&mut properties, &mut enrichment, &mut person_set, &mut person_set_once);
         }
 
         Ok(Event {
@@ -168,10 +141,7 @@ mod tests {
     fn run(body: &str, settings: &ProjectSettings) -> Processed {
         let p = Pipeline::new(IngestLimits::default(), Enricher::new(None));
         let batch = parse_batch(body.as_bytes(), &p.limits).unwrap();
-        let req = RequestInfo {
-            ip: Some("203.0.113.9".parse().unwrap()),
-            user_agent: None,
-        };
+        let req = RequestInfo { ip: Some("203.0.113.9".parse().unwrap()), user_agent: None };
         p.process(ProjectId(1), settings, &batch, &req, NOW)
     }
 
@@ -197,10 +167,7 @@ mod tests {
         let e = &out.events[0];
         assert_eq!(e.properties["email"], "[email]");
         assert_eq!(e.properties["$context_campaign"], "x");
-        assert_eq!(
-            e.enrichment.url.as_deref(),
-            Some("https://a.io/p?utm_source=news&e=[email]")
-        );
+        assert_eq!(e.enrichment.url.as_deref(), Some("https://a.io/p?utm_source=news&e=[email]"));
         assert_eq!(e.enrichment.utm_source.as_deref(), Some("news"));
         assert_eq!(e.enrichment.ip.as_deref(), Some("203.0.113.0"));
         assert_eq!(e.timestamp, NOW);
@@ -208,31 +175,19 @@ mod tests {
 
     #[test]
     fn masking_and_ip_truncation_can_be_turned_off() {
-        let settings = ProjectSettings {
-            mask_pii: false,
-            anonymize_ip: false,
-            ..Default::default()
-        };
-        let out = run(
-            r#"[{"event":"a","distinct_id":"u","properties":{"email":"ana@x.com"}}]"#,
-            &settings,
-        );
+        let settings = ProjectSettings { mask_pii: false, anonymize_ip: false, ..Default::default() };
+        let out = run(r#"[{"event":"a","distinct_id":"u","properties":{"email":"ana@x.com"}}]"#, &settings);
         assert_eq!(out.events[0].properties["email"], "ana@x.com");
         assert_eq!(out.events[0].enrichment.ip.as_deref(), Some("203.0.113.9"));
-        let settings = ProjectSettings {
-            drop_ip: true,
-            ..Default::default()
-        };
+        let settings = ProjectSettings { drop_ip: true, ..Default::default() };
         let out = run(r#"[{"event":"a","distinct_id":"u"}]"#, &settings);
         assert_eq!(out.events[0].enrichment.ip, None);
     }
 
     #[test]
     fn future_events_are_clamped_and_marked() {
-        let out = run(
-            r#"[{"event":"a","distinct_id":"u","timestamp":"2099-01-01T00:00:00Z"}]"#,
-            &ProjectSettings::default(),
-        );
+        let out =
+            run(r#"[{"event":"a","distinct_id":"u","timestamp":"2099-01-01T00:00:00Z"}]"#, &ProjectSettings::default());
         assert!(out.events[0].timestamp_clamped);
         assert_eq!(out.events[0].properties[props::TIMESTAMP_CLAMPED], true);
         assert_eq!(out.events[0].timestamp, NOW);

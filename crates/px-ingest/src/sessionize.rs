@@ -39,12 +39,7 @@ pub struct Sessionizer {
 
 impl Sessionizer {
     pub fn new(timeout: Micros, max_entries: usize) -> Self {
-        Self {
-            timeout,
-            max_entries: max_entries.max(16),
-            active: HashMap::new(),
-            clock: 0,
-        }
+        Self { timeout, max_entries: max_entries.max(16), active: HashMap::new(), clock: 0 }
     }
 
     /// The session of an event at `ts`. Call in timestamp order per distinct
@@ -70,15 +65,7 @@ impl Sessionizer {
             self.evict();
         }
         let id = Self::session_id(project, distinct_id, ts);
-        self.active.insert(
-            key,
-            Session {
-                id,
-                start: ts,
-                last: ts,
-                seen: clock,
-            },
-        );
+        self.active.insert(key, Session { id, start: ts, last: ts, seen: clock });
         id.to_string()
     }
 
@@ -129,11 +116,7 @@ mod tests {
         let mut s = Sessionizer::new(30 * MIN, 1000);
         let a = s.assign(P, "u", 0);
         assert_eq!(s.assign(P, "u", 29 * MIN), a);
-        assert_eq!(
-            s.assign(P, "u", 59 * MIN),
-            a,
-            "30 minutes after the last event is still the same session"
-        );
+        assert_eq!(s.assign(P, "u", 59 * MIN), a, "30 minutes after the last event is still the same session");
         let b = s.assign(P, "u", 90 * MIN);
         assert_ne!(a, b);
     }

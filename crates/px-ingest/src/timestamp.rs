@@ -48,15 +48,10 @@ pub fn parse_wire_timestamp(v: &Value, field: &str) -> Result<Micros, Reject> {
 
 fn parse_naive(s: &str) -> Option<Micros> {
     let s = s.trim_end_matches('Z');
-    [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S",
-    ]
-    .iter()
-    .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
-    .map(|t| t.and_utc().timestamp_micros())
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
+        .map(|t| t.and_utc().timestamp_micros())
 }
 
 /// Computes the stored timestamp of one event.
@@ -88,22 +83,12 @@ pub fn normalize(
         (None, _) => received_at,
     };
     if ts < MIN_TIMESTAMP {
-        return Err(Reject::new(
-            RejectCode::InvalidField,
-            "timestamp",
-            "timestamp is before 2000-01-01",
-        ));
+        return Err(Reject::new(RejectCode::InvalidField, "timestamp", "timestamp is before 2000-01-01"));
     }
     if ts > received_at.saturating_add(max_skew) {
-        return Ok(Normalized {
-            timestamp: received_at,
-            clamped: true,
-        });
+        return Ok(Normalized { timestamp: received_at, clamped: true });
     }
-    Ok(Normalized {
-        timestamp: ts,
-        clamped: false,
-    })
+    Ok(Normalized { timestamp: ts, clamped: false })
 }
 
 #[cfg(test)]
@@ -133,18 +118,10 @@ mod tests {
         // The client clock runs 1 hour ahead: it stamped the event 10 s before
         // sending; the server sees the send at NOW.
         let client_now = NOW + 3600 * MICROS_PER_SECOND;
-        let ts = json!(px_core::time::to_rfc3339(
-            client_now - 10 * MICROS_PER_SECOND
-        ));
+        let ts = json!(px_core::time::to_rfc3339(client_now - 10 * MICROS_PER_SECOND));
         let sent = json!(px_core::time::to_rfc3339(client_now));
         let n = normalize(Some(&ts), Some(&sent), NOW, DAY).unwrap();
-        assert_eq!(
-            n,
-            Normalized {
-                timestamp: NOW - 10 * MICROS_PER_SECOND,
-                clamped: false
-            }
-        );
+        assert_eq!(n, Normalized { timestamp: NOW - 10 * MICROS_PER_SECOND, clamped: false });
     }
 
     #[test]
@@ -157,29 +134,14 @@ mod tests {
     #[test]
     fn missing_timestamp_means_receive_time() {
         assert_eq!(normalize(None, None, NOW, DAY).unwrap().timestamp, NOW);
-        assert_eq!(
-            normalize(Some(&Value::Null), None, NOW, DAY)
-                .unwrap()
-                .timestamp,
-            NOW
-        );
+        assert_eq!(normalize(Some(&Value::Null), None, NOW, DAY).unwrap().timestamp, NOW);
     }
 
     #[test]
     fn far_future_is_clamped_and_marked() {
-        let ts = json!(px_core::time::to_rfc3339(
-            NOW + (DAY + 60) * MICROS_PER_SECOND
-        ));
-        assert_eq!(
-            normalize(Some(&ts), None, NOW, DAY).unwrap(),
-            Normalized {
-                timestamp: NOW,
-                clamped: true
-            }
-        );
-        let near = json!(px_core::time::to_rfc3339(
-            NOW + (DAY - 60) * MICROS_PER_SECOND
-        ));
+        let ts = json!(px_core::time::to_rfc3339(NOW + (DAY + 60) * MICROS_PER_SECOND));
+        assert_eq!(normalize(Some(&ts), None, NOW, DAY).unwrap(), Normalized { timestamp: NOW, clamped: true });
+        let near = json!(px_core::time::to_rfc3339(NOW + (DAY - 60) * MICROS_PER_SECOND));
         assert!(!normalize(Some(&near), None, NOW, DAY).unwrap().clamped);
     }
 

@@ -28,29 +28,16 @@ pub fn validate(raw: &RawValue, limits: &IngestLimits) -> Result<Validated, Reje
         return Err(Reject::new(
             RejectCode::TooLarge,
             "event",
-            format!(
-                "event is {} bytes, more than the limit of {}",
-                text.len(),
-                limits.max_event_bytes
-            ),
+            format!("event is {} bytes, more than the limit of {}", text.len(), limits.max_event_bytes),
         ));
     }
-    let mut wire: WireEvent = serde_json::from_str(text).map_err(|e| {
-        Reject::new(
-            RejectCode::Malformed,
-            "event",
-            format!("event is not valid: {e}"),
-        )
-    })?;
+    let mut wire: WireEvent = serde_json::from_str(text)
+        .map_err(|e| Reject::new(RejectCode::Malformed, "event", format!("event is not valid: {e}")))?;
 
     let event = match wire.event.take() {
         Some(e) if !e.trim().is_empty() => e,
         _ => {
-            return Err(Reject::new(
-                RejectCode::MissingField,
-                "event",
-                "event name is required",
-            ));
+            return Err(Reject::new(RejectCode::MissingField, "event", "event name is required"));
         }
     };
     check_len("event", &event, limits.max_event_name_len)?;
@@ -58,13 +45,8 @@ pub fn validate(raw: &RawValue, limits: &IngestLimits) -> Result<Validated, Reje
     let distinct_id = resolve_distinct_id(&wire, limits)?;
     let event_id = match wire.event_id.as_deref() {
         None | Some("") => Uuid::now_v7(),
-        Some(s) => Uuid::parse_str(s).map_err(|_| {
-            Reject::new(
-                RejectCode::InvalidField,
-                "event_id",
-                "event_id must be a UUID",
-            )
-        })?,
+        Some(s) => Uuid::parse_str(s)
+            .map_err(|_| Reject::new(RejectCode::InvalidField, "event_id", "event_id must be a UUID"))?,
     };
     let session_id = match &wire.session_id {
         None | Some(Value::Null) => None,
@@ -80,25 +62,14 @@ pub fn validate(raw: &RawValue, limits: &IngestLimits) -> Result<Validated, Reje
         lift_person_props(p, props::SET, &mut wire.set)?;
         lift_person_props(p, props::SET_ONCE, &mut wire.set_once)?;
     }
-    for (field, map) in [
-        ("properties", &wire.properties),
-        ("$set", &wire.set),
-        ("$set_once", &wire.set_once),
-    ] {
+    for (field, map) in [("properties", &wire.properties), ("$set", &wire.set), ("$set_once", &wire.set_once)] {
         if let Some(m) = map {
             check_properties(field, m, limits)?;
         }
     }
 
     let link = person_link(&event, &wire, &distinct_id, limits)?;
-    Ok(Validated {
-        wire,
-        event,
-        distinct_id,
-        event_id,
-        session_id,
-        link,
-    })
+    Ok(Validated { wire, event, distinct_id, event_id, session_id, link })
 }
 
 fn check_len(field: &str, value: &str, limit: usize) -> Result<(), Reject> {
@@ -106,10 +77,7 @@ fn check_len(field: &str, value: &str, limit: usize) -> Result<(), Reject> {
         return Err(Reject::new(
             RejectCode::TooLong,
             field,
-            format!(
-                "{field} is {} bytes, more than the limit of {limit}",
-                value.len()
-            ),
+            format!("{field} is {} bytes, more than the limit of {limit}", value.len()),
         ));
     }
     Ok(())
@@ -120,21 +88,15 @@ fn id_string(v: &Value, field: &str) -> Result<String, Reject> {
     match v {
         Value::String(s) => Ok(s.trim().to_string()),
         Value::Number(n) => Ok(n.to_string()),
-        _ => Err(Reject::new(
-            RejectCode::InvalidField,
-            field,
-            format!("{field} must be a string or a number"),
-        )),
+        _ => Err(Reject::new(RejectCode::InvalidField, field, format!("{field} must be a string or a number"))),
     }
 }
 
 /// `distinct_id`, else `user_id`, else `anonymous_id`.
 fn resolve_distinct_id(wire: &WireEvent, limits: &IngestLimits) -> Result<String, Reject> {
-    for (field, v) in [
-        ("distinct_id", &wire.distinct_id),
-        ("user_id", &wire.user_id),
-        ("anonymous_id", &wire.anonymous_id),
-    ] {
+    for (field, v) in
+        [("distinct_id", &wire.distinct_id), ("user_id", &wire.user_id), ("anonymous_id", &wire.anonymous_id)]
+    {
         if let Some(v) = v.as_ref().filter(|v| !v.is_null()) {
             let id = id_string(v, field)?;
             if id.is_empty() {
@@ -144,11 +106,7 @@ fn resolve_distinct_id(wire: &WireEvent, limits: &IngestLimits) -> Result<String
             return Ok(id);
         }
     }
-    Err(Reject::new(
-        RejectCode::MissingField,
-        "distinct_id",
-        "one of distinct_id, user_id or anonymous_id is required",
-    ))
+    Err(Reject::new(RejectCode::MissingField, "distinct_id", "one of distinct_id, user_id or anonymous_id is required"))
 }
 
 fn lift_person_props(
@@ -162,28 +120,16 @@ fn lift_person_props(
             target.get_or_insert_with(Map::new).extend(m);
             Ok(())
         }
-        Some(_) => Err(Reject::new(
-            RejectCode::InvalidField,
-            key,
-            format!("{key} must be an object"),
-        )),
+        Some(_) => Err(Reject::new(RejectCode::InvalidField, key, format!("{key} must be an object"))),
     }
 }
 
-fn check_properties(
-    field: &str,
-    map: &Map<String, Value>,
-    limits: &IngestLimits,
-) -> Result<(), Reject> {
+fn check_properties(field: &str, map: &Map<String, Value>, limits: &IngestLimits) -> Result<(), Reject> {
     if map.len() > limits.max_properties {
         return Err(Reject::new(
             RejectCode::TooMany,
             field,
-            format!(
-                "{field} has {} keys, more than the limit of {}",
-                map.len(),
-                limits.max_properties
-            ),
+            format!("{field} has {} keys, more than the limit of {}", map.len(), limits.max_properties),
         ));
     }
     for (k, v) in map {
@@ -191,21 +137,14 @@ fn check_properties(
             return Err(Reject::new(
                 RejectCode::TooLong,
                 format!("{field}.{}", truncate(k, 40)),
-                format!(
-                    "property key is {} bytes, more than the limit of {}",
-                    k.len(),
-                    limits.max_property_key_len
-                ),
+                format!("property key is {} bytes, more than the limit of {}", k.len(), limits.max_property_key_len),
             ));
         }
         if depth(v) > limits.max_property_depth {
             return Err(Reject::new(
                 RejectCode::TooDeep,
                 format!("{field}.{}", truncate(k, 40)),
-                format!(
-                    "property nests deeper than the limit of {}",
-                    limits.max_property_depth
-                ),
+                format!("property nests deeper than the limit of {}", limits.max_property_depth),
             ));
         }
     }
@@ -240,25 +179,16 @@ fn person_link(
 ) -> Result<Option<PersonLink>, Reject> {
     let prop = |k: &str| wire.properties.as_ref().and_then(|p| p.get(k));
     let other = match event {
-        props::EVENT_IDENTIFY | "$identify" => wire
-            .anonymous_id
-            .as_ref()
-            .or_else(|| prop("$anon_distinct_id"))
-            .or_else(|| prop("anonymous_id")),
+        props::EVENT_IDENTIFY | "$identify" => {
+            wire.anonymous_id.as_ref().or_else(|| prop("$anon_distinct_id")).or_else(|| prop("anonymous_id"))
+        }
         props::EVENT_ALIAS | "$create_alias" => prop("alias"),
         _ => None,
     };
     let Some(other) = other.filter(|v| !v.is_null()) else {
         return Ok(None);
     };
-    let other = id_string(
-        other,
-        if event.contains("alias") {
-            "alias"
-        } else {
-            "anonymous_id"
-        },
-    )?;
+    let other = id_string(other, if event.contains("alias") { "alias" } else { "anonymous_id" })?;
     check_len("anonymous_id", &other, limits.max_distinct_id_len)?;
     if other.is_empty() || other == distinct_id {
         return Ok(None);
@@ -266,9 +196,7 @@ fn person_link(
     Ok(Some(if event.contains("alias") {
         PersonLink::Alias { alias: other }
     } else {
-        PersonLink::Identify {
-            anonymous_id: other,
-        }
+        PersonLink::Identify { anonymous_id: other }
     }))
 }
 
@@ -293,29 +221,11 @@ mod tests {
 
     #[test]
     fn distinct_id_falls_back_to_user_then_anonymous() {
-        assert_eq!(
-            check(r#"{"event":"a","user_id":42}"#).unwrap().distinct_id,
-            "42"
-        );
-        assert_eq!(
-            check(r#"{"event":"a","anonymous_id":"anon"}"#)
-                .unwrap()
-                .distinct_id,
-            "anon"
-        );
-        assert_eq!(
-            check(r#"{"event":"a","user_id":"u","anonymous_id":"anon"}"#)
-                .unwrap()
-                .distinct_id,
-            "u"
-        );
+        assert_eq!(check(r#"{"event":"a","user_id":42}"#).unwrap().distinct_id, "42");
+        assert_eq!(check(r#"{"event":"a","anonymous_id":"anon"}"#).unwrap().distinct_id, "anon");
+        assert_eq!(check(r#"{"event":"a","user_id":"u","anonymous_id":"anon"}"#).unwrap().distinct_id, "u");
         assert_eq!(check(r#"{"event":"a"}"#).unwrap_err().field, "distinct_id");
-        assert_eq!(
-            check(r#"{"event":"a","distinct_id":[1]}"#)
-                .unwrap_err()
-                .field,
-            "distinct_id"
-        );
+        assert_eq!(check(r#"{"event":"a","distinct_id":[1]}"#).unwrap_err().field, "distinct_id");
     }
 
     #[test]
@@ -329,86 +239,38 @@ mod tests {
             ..Default::default()
         };
         let v = |s: &str| validate(&raw(s), &limits).unwrap_err();
-        assert_eq!(
-            v(r#"{"event":"toolong","distinct_id":"u"}"#).code,
-            RejectCode::TooLong
-        );
-        assert_eq!(
-            v(r#"{"event":"a","distinct_id":"u","properties":{"a":1,"b":2,"c":3}}"#).field,
-            "properties"
-        );
-        assert_eq!(
-            v(r#"{"event":"a","distinct_id":"u","properties":{"abcde":1}}"#).field,
-            "properties.abcde"
-        );
+        assert_eq!(v(r#"{"event":"toolong","distinct_id":"u"}"#).code, RejectCode::TooLong);
+        assert_eq!(v(r#"{"event":"a","distinct_id":"u","properties":{"a":1,"b":2,"c":3}}"#).field, "properties");
+        assert_eq!(v(r#"{"event":"a","distinct_id":"u","properties":{"abcde":1}}"#).field, "properties.abcde");
         let deep = v(r#"{"event":"a","distinct_id":"u","properties":{"a":{"b":[{"c":1}]}}}"#);
-        assert_eq!(
-            (deep.code, deep.field.as_str()),
-            (RejectCode::TooDeep, "properties.a")
-        );
-        let big = format!(
-            r#"{{"event":"a","distinct_id":"u","properties":{{"a":"{}"}}}}"#,
-            "x".repeat(400)
-        );
+        assert_eq!((deep.code, deep.field.as_str()), (RejectCode::TooDeep, "properties.a"));
+        let big = format!(r#"{{"event":"a","distinct_id":"u","properties":{{"a":"{}"}}}}"#, "x".repeat(400));
         assert_eq!(v(&big).code, RejectCode::TooLarge);
-        assert!(
-            v(r#"{"event":"a","distinct_id":"u","event_id":"nope"}"#)
-                .message
-                .contains("UUID")
-        );
+        assert!(v(r#"{"event":"a","distinct_id":"u","event_id":"nope"}"#).message.contains("UUID"));
         assert_eq!(v(r#"{"distinct_id":"u"}"#).field, "event");
-        assert_eq!(
-            v(r#"{"event":"  ","distinct_id":"u"}"#).code,
-            RejectCode::MissingField
-        );
-        assert_eq!(
-            v(r#"{"event":"a","distinct_id":"u","bogus":1}"#).code,
-            RejectCode::Malformed
-        );
+        assert_eq!(v(r#"{"event":"  ","distinct_id":"u"}"#).code, RejectCode::MissingField);
+        assert_eq!(v(r#"{"event":"a","distinct_id":"u","bogus":1}"#).code, RejectCode::Malformed);
     }
 
     #[test]
     fn person_props_are_lifted_from_properties() {
-        let v = check(r#"{"event":"a","distinct_id":"u","properties":{"$set":{"plan":"pro"},"x":1},"$set_once":{"f":1}}"#)
-            .unwrap();
+        let v =
+            check(r#"{"event":"a","distinct_id":"u","properties":{"$set":{"plan":"pro"},"x":1},"$set_once":{"f":1}}"#)
+                .unwrap();
         assert_eq!(v.wire.set.unwrap()["plan"], "pro");
         assert_eq!(v.wire.set_once.unwrap()["f"], 1);
         assert!(!v.wire.properties.unwrap().contains_key("$set"));
-        assert_eq!(
-            check(r#"{"event":"a","distinct_id":"u","properties":{"$set":3}}"#)
-                .unwrap_err()
-                .field,
-            "$set"
-        );
+        assert_eq!(check(r#"{"event":"a","distinct_id":"u","properties":{"$set":3}}"#).unwrap_err().field, "$set");
     }
 
     #[test]
     fn identify_and_alias_produce_links() {
         let v = check(r#"{"event":"identify","distinct_id":"u","anonymous_id":"anon"}"#).unwrap();
-        assert_eq!(
-            v.link,
-            Some(PersonLink::Identify {
-                anonymous_id: "anon".into()
-            })
-        );
-        let v = check(
-            r#"{"event":"$identify","distinct_id":"u","properties":{"$anon_distinct_id":"a2"}}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            v.link,
-            Some(PersonLink::Identify {
-                anonymous_id: "a2".into()
-            })
-        );
-        let v =
-            check(r#"{"event":"alias","distinct_id":"u","properties":{"alias":"u-old"}}"#).unwrap();
-        assert_eq!(
-            v.link,
-            Some(PersonLink::Alias {
-                alias: "u-old".into()
-            })
-        );
+        assert_eq!(v.link, Some(PersonLink::Identify { anonymous_id: "anon".into() }));
+        let v = check(r#"{"event":"$identify","distinct_id":"u","properties":{"$anon_distinct_id":"a2"}}"#).unwrap();
+        assert_eq!(v.link, Some(PersonLink::Identify { anonymous_id: "a2".into() }));
+        let v = check(r#"{"event":"alias","distinct_id":"u","properties":{"alias":"u-old"}}"#).unwrap();
+        assert_eq!(v.link, Some(PersonLink::Alias { alias: "u-old".into() }));
         let v = check(r#"{"event":"identify","distinct_id":"u","anonymous_id":"u"}"#).unwrap();
         assert_eq!(v.link, None);
     }

@@ -16,12 +16,8 @@ use px_ingest::decode::{decompress, parse_batch, parse_single};
 use px_ingest::enrich::{Enricher, RequestInfo};
 
 fn pipeline() -> Pipeline {
-    let limits = IngestLimits {
-        max_event_bytes: 4096,
-        max_properties: 20,
-        max_property_depth: 4,
-        ..Default::default()
-    };
+    let limits =
+        IngestLimits { max_event_bytes: 4096, max_properties: 20, max_property_depth: 4, ..Default::default() };
     Pipeline::new(limits, Enricher::new(None))
 }
 
@@ -30,21 +26,9 @@ fn run(p: &Pipeline, body: &[u8], encoding: Option<&str>) {
     let Ok(raw) = decompress(body, encoding, &p.limits) else {
         return;
     };
-    for batch in [parse_batch(&raw, &p.limits), parse_single(&raw)]
-        .into_iter()
-        .flatten()
-    {
-        let req = RequestInfo {
-            ip: Some("198.51.100.7".parse().unwrap()),
-            user_agent: Some("Mozilla/5.0".into()),
-        };
-        let out = p.process(
-            ProjectId(1),
-            &ProjectSettings::default(),
-            &batch,
-            &req,
-            1_700_000_000_000_000,
-        );
+    for batch in [parse_batch(&raw, &p.limits), parse_single(&raw)].into_iter().flatten() {
+        let req = RequestInfo { ip: Some("198.51.100.7".parse().unwrap()), user_agent: Some("Mozilla/5.0".into()) };
+        let out = p.process(ProjectId(1), &ProjectSettings::default(), &batch, &req, 1_700_000_000_000_000);
         assert_eq!(out.events.len() + out.rejected.len(), batch.events.len());
         let mut idx: Vec<usize> = out.rejected.iter().map(|(i, _)| *i).collect();
         idx.dedup();
@@ -74,9 +58,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::Bool),
         any::<i64>().prop_map(|n| serde_json::json!(n)),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(|f| serde_json::json!(f)),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| serde_json::json!(f)),
         ".{0,40}".prop_map(serde_json::Value::String),
         "[a-z0-9@+. ()-]{0,30}".prop_map(serde_json::Value::String),
     ];
@@ -106,9 +88,8 @@ fn event_like() -> impl Strategy<Value = serde_json::Value> {
         "$set_once",
         "unknown",
     ]);
-    prop::collection::btree_map(keys, json_value(), 0..10).prop_map(|m| {
-        serde_json::Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-    })
+    prop::collection::btree_map(keys, json_value(), 0..10)
+        .prop_map(|m| serde_json::Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
 }
 
 proptest! {

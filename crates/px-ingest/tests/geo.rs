@@ -23,10 +23,7 @@ fn entry(network: &str, prefix_len: u8, iso: &str, city: Option<&str>) -> GeoEnt
 }
 
 fn info(country: &str, city: Option<&str>) -> GeoInfo {
-    GeoInfo {
-        country: Some(country.to_owned()),
-        city: city.map(str::to_owned),
-    }
+    GeoInfo { country: Some(country.to_owned()), city: city.map(str::to_owned) }
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -91,23 +88,14 @@ fn lookups_inside_at_the_edges_of_and_outside_each_network() {
         // 2001:db8::/32, with a /48 and a /128 inside it.
         ("2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", &none),
         ("2001:db8::", &info("DE", Some("Berlin"))),
-        (
-            "2001:db8:abcc:ffff:ffff:ffff:ffff:ffff",
-            &info("DE", Some("Berlin")),
-        ),
+        ("2001:db8:abcc:ffff:ffff:ffff:ffff:ffff", &info("DE", Some("Berlin"))),
         ("2001:db8:abcd::", &info("AT", Some("Wien"))),
-        (
-            "2001:db8:abcd:ffff:ffff:ffff:ffff:ffff",
-            &info("AT", Some("Wien")),
-        ),
+        ("2001:db8:abcd:ffff:ffff:ffff:ffff:ffff", &info("AT", Some("Wien"))),
         ("2001:db8:abce::", &info("DE", Some("Berlin"))),
         ("2001:db8:1::", &info("DE", Some("Berlin"))),
         ("2001:db8:1::1", &info("CH", Some("Zürich"))),
         ("2001:db8:1::2", &info("DE", Some("Berlin"))),
-        (
-            "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
-            &info("DE", Some("Berlin")),
-        ),
+        ("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", &info("DE", Some("Berlin"))),
         ("2001:db9::", &none),
         // IPv4 as a dual-stack socket reports it.
         ("::ffff:198.51.100.7", &rio),
@@ -142,36 +130,18 @@ fn geo_ip_can_be_shared_across_threads() {
 fn country_falls_back_to_registered_country_and_extra_keys_are_ignored() {
     let iso = |code: &str| MmdbValue::map([("iso_code", MmdbValue::str(code))]);
     let names = |en: &str| {
-        MmdbValue::map([(
-            "names",
-            MmdbValue::map([("de", MmdbValue::str("x")), ("en", MmdbValue::str(en))]),
-        )])
+        MmdbValue::map([("names", MmdbValue::map([("de", MmdbValue::str("x")), ("en", MmdbValue::str(en))]))])
     };
     let mut w = MmdbWriter::new("GeoLite2-Country");
     // Only a registered country (e.g. an anycast or satellite network).
-    w.insert(
-        ip("100.64.0.0"),
-        24,
-        MmdbValue::map([("registered_country", iso("FR"))]),
-    )
-    .unwrap();
+    w.insert(ip("100.64.0.0"), 24, MmdbValue::map([("registered_country", iso("FR"))])).unwrap();
     // Both: the physical country wins.
-    w.insert(
-        ip("100.64.1.0"),
-        24,
-        MmdbValue::map([("country", iso("PT")), ("registered_country", iso("ES"))]),
-    )
-    .unwrap();
+    w.insert(ip("100.64.1.0"), 24, MmdbValue::map([("country", iso("PT")), ("registered_country", iso("ES"))]))
+        .unwrap();
     // A fuller GeoIP2-City record with keys PX does not read.
     let full = MmdbValue::map([
         ("city", names("Montréal")),
-        (
-            "continent",
-            MmdbValue::map([
-                ("code", MmdbValue::str("NA")),
-                ("geoname_id", MmdbValue::U32(6_255_149)),
-            ]),
-        ),
+        ("continent", MmdbValue::map([("code", MmdbValue::str("NA")), ("geoname_id", MmdbValue::U32(6_255_149))])),
         (
             "country",
             MmdbValue::map([
@@ -190,46 +160,21 @@ fn country_falls_back_to_registered_country_and_extra_keys_are_ignored() {
                 ("time_zone", MmdbValue::str("America/Toronto")),
             ]),
         ),
-        (
-            "subdivisions",
-            MmdbValue::Array(vec![MmdbValue::map([("iso_code", MmdbValue::str("QC"))])]),
-        ),
+        ("subdivisions", MmdbValue::Array(vec![MmdbValue::map([("iso_code", MmdbValue::str("QC"))])])),
     ]);
     w.insert(ip("100.64.2.0"), 24, full).unwrap();
     // Empty strings count as absent.
-    w.insert(
-        ip("100.64.3.0"),
-        24,
-        MmdbValue::map([("country", iso("")), ("city", names(""))]),
-    )
-    .unwrap();
+    w.insert(ip("100.64.3.0"), 24, MmdbValue::map([("country", iso("")), ("city", names(""))])).unwrap();
     // A record of the wrong shape yields nothing rather than an error.
-    w.insert(
-        ip("100.64.4.0"),
-        24,
-        MmdbValue::map([("country", MmdbValue::str("BR"))]),
-    )
-    .unwrap();
+    w.insert(ip("100.64.4.0"), 24, MmdbValue::map([("country", MmdbValue::str("BR"))])).unwrap();
     w.insert(ip("100.64.5.0"), 24, MmdbValue::U32(7)).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("GeoLite2-Country.mmdb");
     w.write(&path).unwrap();
     let geo = GeoIp::open(&path).unwrap();
-    assert_eq!(
-        geo.lookup(ip("100.64.0.1")),
-        GeoInfo {
-            country: Some("FR".into()),
-            city: None
-        }
-    );
-    assert_eq!(
-        geo.lookup(ip("100.64.1.1")),
-        GeoInfo {
-            country: Some("PT".into()),
-            city: None
-        }
-    );
+    assert_eq!(geo.lookup(ip("100.64.0.1")), GeoInfo { country: Some("FR".into()), city: None });
+    assert_eq!(geo.lookup(ip("100.64.1.1")), GeoInfo { country: Some("PT".into()), city: None });
     assert_eq!(geo.lookup(ip("100.64.2.1")), info("CA", Some("Montréal")));
     assert_eq!(geo.lookup(ip("100.64.3.1")), GeoInfo::default());
     assert_eq!(geo.lookup(ip("100.64.4.1")), GeoInfo::default());
@@ -240,8 +185,7 @@ fn country_falls_back_to_registered_country_and_extra_keys_are_ignored() {
 /// open must accept every pointer form the reader understands.
 #[test]
 fn records_reached_through_pointers_of_every_size() {
-    let country =
-        |iso: &str| MmdbValue::shared(MmdbValue::map([("iso_code", MmdbValue::str(iso))]));
+    let country = |iso: &str| MmdbValue::shared(MmdbValue::map([("iso_code", MmdbValue::str(iso))]));
     let city = |en: &str| {
         let names = MmdbValue::shared(MmdbValue::map([("en", MmdbValue::str(en))]));
         MmdbValue::shared(MmdbValue::map([("names", names)]))
@@ -249,30 +193,10 @@ fn records_reached_through_pointers_of_every_size() {
     let pad = |n: usize| MmdbValue::str("p".repeat(n));
     let mut w = MmdbWriter::new("GeoIP2-City");
     // Offsets below 2 KiB, below 512 KiB and beyond: 11, 19 and 27-bit pointers.
-    w.insert(
-        ip("100.64.0.0"),
-        24,
-        MmdbValue::map([("country", country("PT")), ("pad", pad(3000))]),
-    )
-    .unwrap();
-    w.insert(
-        ip("100.64.1.0"),
-        24,
-        MmdbValue::map([("country", country("PT")), ("city", city("Porto"))]),
-    )
-    .unwrap();
-    w.insert(
-        ip("100.64.2.0"),
-        24,
-        MmdbValue::map([("pad", pad(600_000))]),
-    )
-    .unwrap();
-    w.insert(
-        ip("100.64.3.0"),
-        24,
-        MmdbValue::map([("country", country("PT")), ("city", city("Faro"))]),
-    )
-    .unwrap();
+    w.insert(ip("100.64.0.0"), 24, MmdbValue::map([("country", country("PT")), ("pad", pad(3000))])).unwrap();
+    w.insert(ip("100.64.1.0"), 24, MmdbValue::map([("country", country("PT")), ("city", city("Porto"))])).unwrap();
+    w.insert(ip("100.64.2.0"), 24, MmdbValue::map([("pad", pad(600_000))])).unwrap();
+    w.insert(ip("100.64.3.0"), 24, MmdbValue::map([("country", country("PT")), ("city", city("Faro"))])).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pointers.mmdb");
     w.write(&path).unwrap();
@@ -285,11 +209,7 @@ fn records_reached_through_pointers_of_every_size() {
 
 fn assert_names_path(error: &GeoError, path: &Path) {
     let message = error.to_string();
-    assert!(
-        message.contains(&path.display().to_string()),
-        "error does not name {}: {message}",
-        path.display()
-    );
+    assert!(message.contains(&path.display().to_string()), "error does not name {}: {message}", path.display());
 }
 
 #[test]
@@ -309,10 +229,7 @@ fn missing_garbage_and_empty_files_are_errors_naming_the_path() {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
         let error = GeoIp::open(&path).unwrap_err();
-        assert!(
-            matches!(error, GeoError::Corrupt { .. }),
-            "{name}: {error:?}"
-        );
+        assert!(matches!(error, GeoError::Corrupt { .. }), "{name}: {error:?}");
         assert_names_path(&error, &path);
     }
 }
@@ -323,26 +240,12 @@ fn missing_garbage_and_empty_files_are_errors_naming_the_path() {
 fn truncated_files_are_errors_naming_the_path() {
     let db = city_db(&city_entries());
     let full = std::fs::read(&db.path).unwrap();
-    let marker = full
-        .windows(14)
-        .rposition(|w| w == b"\xab\xcd\xefMaxMind.com")
-        .unwrap();
+    let marker = full.windows(14).rposition(|w| w == b"\xab\xcd\xefMaxMind.com").unwrap();
     let cut = db.path.with_file_name("truncated.mmdb");
-    for len in [
-        1,
-        6,
-        full.len() / 2,
-        marker,
-        marker + 14,
-        marker + 15,
-        full.len() - 1,
-    ] {
+    for len in [1, 6, full.len() / 2, marker, marker + 14, marker + 15, full.len() - 1] {
         std::fs::write(&cut, &full[..len]).unwrap();
         let error = GeoIp::open(&cut).expect_err("a truncated database opened");
-        assert!(
-            matches!(error, GeoError::Corrupt { .. }),
-            "cut at {len}: {error:?}"
-        );
+        assert!(matches!(error, GeoError::Corrupt { .. }), "cut at {len}: {error:?}");
         assert_names_path(&error, &cut);
     }
 }

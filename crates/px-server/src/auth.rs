@@ -49,24 +49,15 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            let (k, v) = c.trim().split_once('=')?;
-            (k == SESSION_COOKIE).then_some(v)
-        })
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
+        let (k, v) = c.trim().split_once('=')?;
+        (k == SESSION_COOKIE).then_some(v)
+    })
 }
 
 impl Authenticator {
     pub fn new(meta: Arc<dyn MetaStore>, ttl: Duration) -> Self {
-        Self {
-            meta,
-            ttl,
-            cache: Mutex::new(HashMap::new()),
-        }
+        Self { meta, ttl, cache: Mutex::new(HashMap::new()) }
     }
 
     /// Resolves a project key, through the cache.
@@ -81,16 +72,12 @@ impl Authenticator {
         {
             return Ok(auth.clone());
         }
-        let found = self
-            .meta
-            .authenticate_key(token)
-            .await?
-            .map(|(key, project)| KeyAuth {
-                scope: key.scope,
-                kind: key.kind,
-                settings: Arc::new(project.settings),
-                plan: Arc::from(project.plan.as_str()),
-            });
+        let found = self.meta.authenticate_key(token).await?.map(|(key, project)| KeyAuth {
+            scope: key.scope,
+            kind: key.kind,
+            settings: Arc::new(project.settings),
+            plan: Arc::from(project.plan.as_str()),
+        });
         let mut cache = self.cache.lock();
         if cache.len() >= KEY_CACHE_MAX {
             cache.clear();
@@ -101,54 +88,34 @@ impl Authenticator {
 
     /// Authorizes writing events: any live key of the project.
     pub async fn ingest(&self, token: Option<&str>) -> Result<KeyAuth, ApiError> {
-        let token = token.ok_or_else(|| {
-            ApiError::unauthorized("missing project key: send Authorization: Bearer <key>")
-        })?;
-        self.key(token)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("unknown or revoked project key"))
+        let token =
+            token.ok_or_else(|| ApiError::unauthorized("missing project key: send Authorization: Bearer <key>"))?;
+        self.key(token).await?.ok_or_else(|| ApiError::unauthorized("unknown or revoked project key"))
     }
 
     /// Authorizes reading `project`: its secret key, or a logged-in member
     /// of its tenant. Anything else gets the same 401/404 as a missing
     /// project, so a caller cannot probe which projects exist.
-    pub async fn read(
-        &self,
-        headers: &HeaderMap,
-        project: ProjectId,
-    ) -> Result<ProjectScope, ApiError> {
-        let not_found =
-            || ApiError::new(ErrorKind::NotFound, format!("project {project} not found"));
+    pub async fn read(&self, headers: &HeaderMap, project: ProjectId) -> Result<ProjectScope, ApiError> {
+        let not_found = || ApiError::new(ErrorKind::NotFound, format!("project {project} not found"));
         let token = bearer(headers);
         if let Some(t) = token.filter(|t| !t.starts_with("pxu_")) {
-            let key = self
-                .key(t)
-                .await?
-                .ok_or_else(|| ApiError::unauthorized("unknown or revoked key"))?;
+            let key = self.key(t).await?.ok_or_else(|| ApiError::unauthorized("unknown or revoked key"))?;
             if key.kind != KeyKind::Secret {
-                return Err(ApiError::new(
-                    ErrorKind::Forbidden,
-                    "ingestion keys cannot read; use a secret key",
-                ));
+                return Err(ApiError::new(ErrorKind::Forbidden, "ingestion keys cannot read; use a secret key"));
             }
-            return if key.scope.project_id == project {
-                Ok(key.scope)
-            } else {
-                Err(not_found())
-            };
+            return if key.scope.project_id == project { Ok(key.scope) } else { Err(not_found()) };
         }
-        let session = token.or_else(|| session_cookie(headers)).ok_or_else(|| {
-            ApiError::unauthorized("log in or send a secret key as Authorization: Bearer")
-        })?;
+        let session = token
+            .or_else(|| session_cookie(headers))
+            .ok_or_else(|| ApiError::unauthorized("log in or send a secret key as Authorization: Bearer"))?;
         let user = self
             .meta
             .session_user(session)
             .await?
             .ok_or_else(|| ApiError::unauthorized("session expired; log in again"))?;
         match self.meta.project_role(user.id, project).await? {
-            Some((scope, _role @ (Role::Owner | Role::Admin | Role::Analyst | Role::Viewer))) => {
-                Ok(scope)
-            }
+            Some((scope, _role @ (Role::Owner | Role::Admin | Role::Analyst | Role::Viewer))) => Ok(scope),
             None => Err(not_found()),
         }
     }

@@ -72,16 +72,11 @@ struct PlanOverride {
     burst: Option<u64>,
 }
 
-fn merge_plans<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<BTreeMap<String, PlanLimit>, D::Error> {
+fn merge_plans<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, PlanLimit>, D::Error> {
     let overrides = BTreeMap::<String, PlanOverride>::deserialize(d)?;
     let mut plans = RateLimitConfig::default().plans;
     for (name, o) in overrides {
-        let base = plans.get(&name).copied().unwrap_or(PlanLimit {
-            events_per_second: None,
-            burst: 0,
-        });
+        let base = plans.get(&name).copied().unwrap_or(PlanLimit { events_per_second: None, burst: 0 });
         plans.insert(
             name,
             PlanLimit {
@@ -104,10 +99,7 @@ pub struct PlanLimit {
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        let plan = |eps: Option<u64>, burst| PlanLimit {
-            events_per_second: eps,
-            burst,
-        };
+        let plan = |eps: Option<u64>, burst| PlanLimit { events_per_second: eps, burst };
         Self {
             default_plan: "self_hosted".into(),
             plans: BTreeMap::from([
@@ -141,11 +133,7 @@ impl ServerConfig {
         if self.dedupe_max_ids < 1000 {
             p.push("server.dedupe_max_ids must be at least 1000".into());
         }
-        if !self
-            .rate_limits
-            .plans
-            .contains_key(&self.rate_limits.default_plan)
-        {
+        if !self.rate_limits.plans.contains_key(&self.rate_limits.default_plan) {
             p.push(format!(
                 "server.rate_limits.default_plan {:?} is not a defined plan",
                 self.rate_limits.default_plan
@@ -153,7 +141,9 @@ impl ServerConfig {
         }
         for (name, plan) in &self.rate_limits.plans {
             if plan.events_per_second == Some(0) {
-                p.push(format!("server.rate_limits.plans.{name}.events_per_second must be above 0 (omit it for unlimited)"));
+                p.push(format!(
+                    "server.rate_limits.plans.{name}.events_per_second must be above 0 (omit it for unlimited)"
+                ));
             }
             if plan.events_per_second.is_some() && (plan.burst as usize) < max_events_per_batch {
                 p.push(format!(

@@ -20,20 +20,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            message: message.into(),
-            field: None,
-            retry_after: None,
-            details: None,
-        }
+        Self { kind, message: message.into(), field: None, retry_after: None, details: None }
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: Some(field.into()),
-            ..Self::new(ErrorKind::Invalid, message)
-        }
+        Self { field: Some(field.into()), ..Self::new(ErrorKind::Invalid, message) }
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
@@ -68,10 +59,7 @@ impl From<px_store::StoreError> for ApiError {
 
 impl From<crate::writer::WriteError> for ApiError {
     fn from(e: crate::writer::WriteError) -> Self {
-        Self {
-            retry_after: Some(Duration::from_secs(1)),
-            ..Self::new(e.kind, e.message)
-        }
+        Self { retry_after: Some(Duration::from_secs(1)), ..Self::new(e.kind, e.message) }
     }
 }
 
@@ -84,11 +72,8 @@ impl IntoResponse for ApiError {
         } else {
             self.message
         };
-        let mut body =
-            json!({"error": {"code": self.kind, "message": message, "field": self.field}});
-        if let (Some(serde_json::Value::Object(extra)), Some(obj)) =
-            (self.details, body.as_object_mut())
-        {
+        let mut body = json!({"error": {"code": self.kind, "message": message, "field": self.field}});
+        if let (Some(serde_json::Value::Object(extra)), Some(obj)) = (self.details, body.as_object_mut()) {
             obj.extend(extra);
         }
         let mut resp = (status, axum::Json(body)).into_response();

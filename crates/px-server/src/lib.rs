@@ -64,14 +64,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ready", get(routes::health::ready))
         .route("/metrics", get(routes::health::metrics))
         .route("/api/v1/auth/login", post(routes::auth::login))
-        .route(
-            "/api/v1/projects/{project}/events",
-            get(routes::events::list),
-        )
-        .route(
-            "/api/v1/projects/{project}/persons/{distinct_id}",
-            get(routes::events::person),
-        )
+        .route("/api/v1/projects/{project}/events", get(routes::events::list))
+        .route("/api/v1/projects/{project}/persons/{distinct_id}", get(routes::events::person))
         .merge(ingest)
         // Ingest bodies are capped by our own reader (JSON 413s); this limit
         // only guards the small JSON bodies of other routes.
@@ -97,16 +91,12 @@ pub async fn start(
     meta: Arc<dyn MetaStore>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
-    if let problems @ [_, ..] = config
-        .problems(pipeline.limits.max_events_per_batch)
-        .as_slice()
-    {
+    if let problems @ [_, ..] = config.problems(pipeline.limits.max_events_per_batch).as_slice() {
         return Err(StartError::Config(problems.join("; ")));
     }
     let metrics = Arc::new(Metrics::default());
-    let budget_kib =
-        u32::try_from(config.ingest_memory_mib.saturating_mul(1024)).unwrap_or(u32::MAX);
-    let (writer, _writer_task) = writer::start(
+    let budget_kib = u32::try_from(config.ingest_memory_mib.saturating_mul(1024)).unwrap_or(u32::MAX);
+    let (writer, writer_task) = writer::start(
         Arc::clone(&store),
         WriterConfig {
             max_commit_events: config.max_commit_events,
@@ -121,10 +111,7 @@ pub async fn start(
     .await?;
     let state = Arc::new(AppState {
         pipeline: Arc::new(pipeline),
-        auth: auth::Authenticator::new(
-            Arc::clone(&meta),
-            Duration::from_secs(config.key_cache_secs),
-        ),
+        auth: auth::Authenticator::new(Arc::clone(&meta), Duration::from_secs(config.key_cache_secs)),
         limiter: ratelimit::RateLimiter::new(config.rate_limits.clone()),
         writer,
         store,
@@ -139,24 +126,21 @@ pub async fn start(
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))
         .await
         .map_err(|e| StartError::Bind(format!("{}:{}: {e}", config.bind, config.port)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| StartError::Bind(e.to_string()))?;
+    let addr = listener.local_addr().map_err(|e| StartError::Bind(e.to_string()))?;
     let app = router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
+    let server = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });
+    state.ready.store(true, std::sync::atomic::Ordering::Relaxed);
+    // If the writer ever stops (a panic), stop claiming readiness: load
+    // balancers then route around this instance instead of feeding it
+    // requests that can only fail.
+    let watched = Arc::clone(&state);
+    tokio::spawn(async move {
+        let outcome = writer_task.await;
+        watched.ready.store(false, std::sync::atomic::Ordering::Relaxed);
+        tracing::error!(?outcome, "the writer stopped; /ready now answers 503");
     });
-    state
-        .ready
-        .store(true, std::sync::atomic::Ordering::Relaxed);
     tracing::info!(%addr, "accepting events");
-    Ok(Running {
-        addr,
-        state,
-        server,
-    })
+    Ok(Running { addr, state, server })
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -7,9 +7,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Upper bounds in seconds, shared by every latency histogram.
-const BUCKETS: [f64; 14] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+const BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 #[derive(Default)]
 pub struct Histogram {
@@ -19,10 +17,7 @@ pub struct Histogram {
 
 impl Histogram {
     pub fn observe(&self, secs: f64) {
-        let i = BUCKETS
-            .iter()
-            .position(|b| secs <= *b)
-            .unwrap_or(BUCKETS.len());
+        let i = BUCKETS.iter().position(|b| secs <= *b).unwrap_or(BUCKETS.len());
         self.counts[i].fetch_add(1, Relaxed);
         self.sum_micros.fetch_add((secs * 1e6) as u64, Relaxed);
     }
@@ -36,11 +31,7 @@ impl Histogram {
         }
         cum += self.counts[BUCKETS.len()].load(Relaxed);
         let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cum}");
-        let _ = writeln!(
-            out,
-            "{name}_sum {}",
-            self.sum_micros.load(Relaxed) as f64 / 1e6
-        );
+        let _ = writeln!(out, "{name}_sum {}", self.sum_micros.load(Relaxed) as f64 / 1e6);
         let _ = writeln!(out, "{name}_count {cum}");
     }
 }
@@ -74,25 +65,12 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut o = String::with_capacity(4096);
         let counter = |o: &mut String, name: &str, help: &str, v: &AtomicU64| {
-            let _ = writeln!(
-                o,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                v.load(Relaxed)
-            );
+            let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Relaxed));
         };
         let gauge = |o: &mut String, name: &str, help: &str, v: &AtomicU64| {
-            let _ = writeln!(
-                o,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}",
-                v.load(Relaxed)
-            );
+            let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}", v.load(Relaxed));
         };
-        counter(
-            &mut o,
-            "px_events_accepted_total",
-            "Events stored.",
-            &self.events_accepted,
-        );
+        counter(&mut o, "px_events_accepted_total", "Events stored.", &self.events_accepted);
         counter(
             &mut o,
             "px_events_duplicate_total",
@@ -104,25 +82,10 @@ impl Metrics {
             "# HELP px_events_rejected_total Events rejected, by reason.\n# TYPE px_events_rejected_total counter"
         );
         for (code, v) in RejectCode::ALL.iter().zip(&self.rejected) {
-            let _ = writeln!(
-                o,
-                "px_events_rejected_total{{reason=\"{}\"}} {}",
-                code.as_str(),
-                v.load(Relaxed)
-            );
+            let _ = writeln!(o, "px_events_rejected_total{{reason=\"{}\"}} {}", code.as_str(), v.load(Relaxed));
         }
-        counter(
-            &mut o,
-            "px_requests_rate_limited_total",
-            "Requests answered 429.",
-            &self.requests_rate_limited,
-        );
-        counter(
-            &mut o,
-            "px_requests_unauthorized_total",
-            "Requests answered 401.",
-            &self.requests_unauthorized,
-        );
+        counter(&mut o, "px_requests_rate_limited_total", "Requests answered 429.", &self.requests_rate_limited);
+        counter(&mut o, "px_requests_unauthorized_total", "Requests answered 401.", &self.requests_unauthorized);
         counter(
             &mut o,
             "px_requests_refused_total",
@@ -134,47 +97,18 @@ impl Metrics {
             "px_batch_latency_seconds",
             "Ingest request latency, receipt to durable ack.",
         );
-        self.store_write_latency.render(
-            &mut o,
-            "px_store_write_seconds",
-            "Event store commit latency.",
-        );
-        counter(
-            &mut o,
-            "px_store_write_events_total",
-            "Events written to the event store.",
-            &self.store_write_events,
-        );
-        counter(
-            &mut o,
-            "px_store_write_failures_total",
-            "Failed event store commits.",
-            &self.store_write_failures,
-        );
-        gauge(
-            &mut o,
-            "px_write_queue_events",
-            "Events waiting for the writer.",
-            &self.queue_events,
-        );
-        gauge(
-            &mut o,
-            "px_dedupe_ids",
-            "Event ids remembered for deduplication.",
-            &self.dedupe_ids,
-        );
+        self.store_write_latency.render(&mut o, "px_store_write_seconds", "Event store commit latency.");
+        counter(&mut o, "px_store_write_events_total", "Events written to the event store.", &self.store_write_events);
+        counter(&mut o, "px_store_write_failures_total", "Failed event store commits.", &self.store_write_failures);
+        gauge(&mut o, "px_write_queue_events", "Events waiting for the writer.", &self.queue_events);
+        gauge(&mut o, "px_dedupe_ids", "Event ids remembered for deduplication.", &self.dedupe_ids);
         gauge(
             &mut o,
             "px_dedupe_window_seconds",
             "How far back retries are certainly caught.",
             &self.dedupe_window_secs,
         );
-        gauge(
-            &mut o,
-            "px_sessions_active",
-            "Server-side sessions held in memory.",
-            &self.sessions_active,
-        );
+        gauge(&mut o, "px_sessions_active", "Server-side sessions held in memory.", &self.sessions_active);
         o
     }
 }

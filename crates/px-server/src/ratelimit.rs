@@ -17,18 +17,11 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(config: RateLimitConfig) -> Self {
-        Self {
-            config,
-            tat: Mutex::new(HashMap::new()),
-            epoch: Instant::now(),
-        }
+        Self { config, tat: Mutex::new(HashMap::new()), epoch: Instant::now() }
     }
 
     fn plan(&self, name: &str) -> Option<&PlanLimit> {
-        self.config
-            .plans
-            .get(name)
-            .or_else(|| self.config.plans.get(&self.config.default_plan))
+        self.config.plans.get(name).or_else(|| self.config.plans.get(&self.config.default_plan))
     }
 
     /// Admits `n` events for `project` on `plan`, or says how long to wait.
@@ -66,20 +59,8 @@ mod tests {
         RateLimiter::new(RateLimitConfig {
             default_plan: "free".into(),
             plans: BTreeMap::from([
-                (
-                    "free".into(),
-                    PlanLimit {
-                        events_per_second: Some(100),
-                        burst: 200,
-                    },
-                ),
-                (
-                    "big".into(),
-                    PlanLimit {
-                        events_per_second: None,
-                        burst: 0,
-                    },
-                ),
+                ("free".into(), PlanLimit { events_per_second: Some(100), burst: 200 }),
+                ("big".into(), PlanLimit { events_per_second: None, burst: 0 }),
             ]),
         })
     }

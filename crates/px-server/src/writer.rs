@@ -63,16 +63,12 @@ impl WriterHandle {
         let n = events.len() as u64;
         let (ack, rx) = oneshot::channel();
         self.metrics.queue_events.fetch_add(n, Relaxed);
-        let unavailable = |m: &str| WriteError {
-            kind: ErrorKind::Unavailable,
-            message: m.into(),
-        };
+        let unavailable = |m: &str| WriteError { kind: ErrorKind::Unavailable, message: m.into() };
         if self.tx.send(WriteRequest { events, ack }).await.is_err() {
             self.metrics.queue_events.fetch_sub(n, Relaxed);
             return Err(unavailable("the writer has stopped"));
         }
-        rx.await
-            .unwrap_or_else(|_| Err(unavailable("the writer stopped before acknowledging")))
+        rx.await.unwrap_or_else(|_| Err(unavailable("the writer stopped before acknowledging")))
     }
 }
 
@@ -86,26 +82,15 @@ pub async fn start(
     let now = now_micros();
     let window = config.dedupe_window_secs as i64 * MICROS_PER_SECOND;
     let mut deduper = Deduper::new(window, config.dedupe_max_ids, now);
-    let recent = store
-        .recent_event_ids(now - window, config.dedupe_max_ids / 2)
-        .await?;
+    let recent = store.recent_event_ids(now - window, config.dedupe_max_ids / 2).await?;
     for (project, id) in recent.iter().rev() {
         deduper.insert(dedupe_key(*project, *id), now);
     }
     tracing::info!(ids = recent.len(), "dedupe window warmed from the store");
-    let sessions = Sessionizer::new(
-        config.session_timeout_secs as i64 * MICROS_PER_SECOND,
-        config.session_max_entries,
-    );
+    let sessions = Sessionizer::new(config.session_timeout_secs as i64 * MICROS_PER_SECOND, config.session_max_entries);
     let (tx, rx) = mpsc::channel(config.queue_requests);
-    let task = Task {
-        store,
-        rx,
-        deduper,
-        sessions,
-        max_events: config.max_commit_events,
-        metrics: Arc::clone(&metrics),
-    };
+    let task =
+        Task { store, rx, deduper, sessions, max_events: config.max_commit_events, metrics: Arc::clone(&metrics) };
     let join = tokio::spawn(task.run());
     Ok((WriterHandle { tx, metrics }, join))
 }
@@ -144,10 +129,7 @@ impl Task {
         let mut events = Vec::new();
         let mut acks = Vec::with_capacity(group.len());
         for req in group {
-            let mut outcome = WriteOutcome {
-                stored: 0,
-                duplicates: 0,
-            };
+            let mut outcome = WriteOutcome { stored: 0, duplicates: 0 };
             for se in req.events {
                 let key = dedupe_key(se.scope.project_id, se.event.event_id);
                 if self.deduper.contains(key) || !keys.insert(key) {
@@ -164,28 +146,19 @@ impl Task {
         let stored = events.len();
         let started = Instant::now();
         let result = self.store.append(events).await;
-        self.metrics
-            .store_write_latency
-            .observe(started.elapsed().as_secs_f64());
+        self.metrics.store_write_latency.observe(started.elapsed().as_secs_f64());
         let result = match result {
             Ok(()) => {
                 let now = now_micros();
                 for k in keys {
                     self.deduper.insert(k, now);
                 }
+                self.metrics.store_write_events.fetch_add(stored as u64, Relaxed);
+                self.metrics.dedupe_ids.store(self.deduper.len() as u64, Relaxed);
                 self.metrics
-                    .store_write_events
-                    .fetch_add(stored as u64, Relaxed);
-                self.metrics
-                    .dedupe_ids
-                    .store(self.deduper.len() as u64, Relaxed);
-                self.metrics.dedupe_window_secs.store(
-                    (self.deduper.guaranteed_window_micros(now) / MICROS_PER_SECOND) as u64,
-                    Relaxed,
-                );
-                self.metrics
-                    .sessions_active
-                    .store(self.sessions.len() as u64, Relaxed);
+                    .dedupe_window_secs
+                    .store((self.deduper.guaranteed_window_micros(now) / MICROS_PER_SECOND) as u64, Relaxed);
+                self.metrics.sessions_active.store(self.sessions.len() as u64, Relaxed);
                 Ok(())
             }
             Err(e) => {
@@ -208,16 +181,12 @@ impl Task {
     /// Gives events without a session id a server-side one, visiting them in
     /// timestamp order so late-arriving earlier events join the right session.
     fn sessionize(&mut self, events: &mut [ScopedEvent]) {
-        let mut idx: Vec<usize> = (0..events.len())
-            .filter(|&i| events[i].event.session_id.is_none())
-            .collect();
+        let mut idx: Vec<usize> = (0..events.len()).filter(|&i| events[i].event.session_id.is_none()).collect();
         idx.sort_by_key(|&i| events[i].event.timestamp);
         for i in idx {
             let e = &events[i];
             let project: ProjectId = e.scope.project_id;
-            let id = self
-                .sessions
-                .assign(project, &e.event.distinct_id, e.event.timestamp);
+            let id = self.sessions.assign(project, &e.event.distinct_id, e.event.timestamp);
             events[i].event.session_id = Some(id);
         }
     }

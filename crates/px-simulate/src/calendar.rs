@@ -19,15 +19,15 @@ const NEWSLETTER_FACTOR: [f64; 7] = [0.45, 3.0, 1.6, 0.45, 0.45, 0.45, 0.45];
 
 /// Relative visits by local hour of day: trough at 3-4 am, peak at 2-4 pm.
 pub(crate) const HOUR_WEIGHTS: [f64; 24] = [
-    1.2, 0.8, 0.6, 0.5, 0.5, 0.7, 1.3, 2.4, 3.8, 5.0, 5.6, 5.8, 5.2, 5.8, 6.3, 6.4, 6.0, 5.0, 3.9,
-    3.3, 3.1, 2.8, 2.2, 1.6,
+    1.2, 0.8, 0.6, 0.5, 0.5, 0.7, 1.3, 2.4, 3.8, 5.0, 5.6, 5.8, 5.2, 5.8, 6.3, 6.4, 6.0, 5.0, 3.9, 3.3, 3.1, 2.8, 2.2,
+    1.6,
 ];
 
 /// The release train. After the last entry the version stays put.
 pub(crate) const VERSIONS: &[&str] = &[
-    "1.4.0", "1.4.1", "1.5.0", "1.5.1", "1.6.0", "1.6.1", "1.7.0", "1.7.1", "1.8.0", "1.8.1",
-    "1.9.0", "1.9.1", "2.0.0", "2.0.1", "2.1.0", "2.1.1", "2.2.0", "2.2.1", "2.3.0", "2.3.1",
-    "2.4.0", "2.4.1", "2.5.0", "2.5.1", "2.6.0", "2.6.1", "2.7.0",
+    "1.4.0", "1.4.1", "1.5.0", "1.5.1", "1.6.0", "1.6.1", "1.7.0", "1.7.1", "1.8.0", "1.8.1", "1.9.0", "1.9.1",
+    "2.0.0", "2.0.1", "2.1.0", "2.1.1", "2.2.0", "2.2.1", "2.3.0", "2.3.1", "2.4.0", "2.4.1", "2.5.0", "2.5.1",
+    "2.6.0", "2.6.1", "2.7.0",
 ];
 
 /// Facts about one simulated day.
@@ -50,16 +50,12 @@ pub(crate) struct Day {
 impl Day {
     pub(crate) fn new(start_micros: i64, total_days: u32, index: u32) -> Day {
         let start = start_micros.saturating_add(i64::from(index).saturating_mul(DAY_MICROS));
-        let date = DateTime::from_timestamp_micros(start)
-            .unwrap_or_default()
-            .date_naive();
+        let date = DateTime::from_timestamp_micros(start).unwrap_or_default().date_naive();
         let weekday = date.weekday().num_days_from_monday() as usize;
         let iso = date.iso_week();
         let cadence = release_cadence(total_days);
         let version = ((index / cadence) as usize).min(VERSIONS.len() - 1);
-        let release_day = index > 0
-            && index.is_multiple_of(cadence)
-            && ((index / cadence) as usize) < VERSIONS.len();
+        let release_day = index > 0 && index.is_multiple_of(cadence) && ((index / cadence) as usize) < VERSIONS.len();
         Day {
             index,
             start,
@@ -94,11 +90,7 @@ pub(crate) fn release_cadence(total_days: u32) -> u32 {
 /// Weekday of day `index` (Monday = 0) without building a [`Day`].
 pub(crate) fn weekday_of(start_micros: i64, index: u32) -> usize {
     let start = start_micros.saturating_add(i64::from(index).saturating_mul(DAY_MICROS));
-    DateTime::from_timestamp_micros(start)
-        .unwrap_or_default()
-        .date_naive()
-        .weekday()
-        .num_days_from_monday() as usize
+    DateTime::from_timestamp_micros(start).unwrap_or_default().date_naive().weekday().num_days_from_monday() as usize
 }
 
 /// Traffic factor of a weekday (Monday = 0).
@@ -129,9 +121,7 @@ mod tests {
         assert_eq!(d.weekday, 1);
         assert_eq!(d.newsletter_campaign, "weekly-2025-w19");
         assert_eq!(weekday_of(MONDAY_2025_05_05, 6), 6);
-        let versions: Vec<&str> = (0..30)
-            .map(|i| VERSIONS[Day::new(MONDAY_2025_05_05, 30, i).version])
-            .collect();
+        let versions: Vec<&str> = (0..30).map(|i| VERSIONS[Day::new(MONDAY_2025_05_05, 30, i).version]).collect();
         assert_eq!(versions.first(), Some(&"1.4.0"));
         assert_eq!(versions.last(), Some(&"1.5.0"));
         assert!(versions.contains(&"1.4.1"));

@@ -36,16 +36,9 @@ pub(crate) fn session(
     rng: &mut SimRng,
     out: &mut VecDeque<Value>,
 ) {
-    let Meta {
-        anonymous_id,
-        user_id,
-        version,
-        start,
-        day_end,
-    } = *meta;
+    let Meta { anonymous_id, user_id, version, start, day_end } = *meta;
     let start_ms = u64::try_from(start / 1000).unwrap_or(0);
-    let session_id =
-        uuid_string(uuid::Builder::from_unix_timestamp_millis(start_ms, &rng.random()).into_uuid());
+    let session_id = uuid_string(uuid::Builder::from_unix_timestamp_millis(start_ms, &rng.random()).into_uuid());
     let contexts: Vec<Value> = rec.visits.iter().map(|v| context(v, visitor)).collect();
     let app_version = VERSIONS.get(version).copied().unwrap_or("1.4.0");
     for draft in rec.drafts.drain(..) {
@@ -64,10 +57,7 @@ pub(crate) fn session(
         event.insert("session_id".into(), session_id.as_str().into());
         event.insert("timestamp".into(), rfc3339(ts).into());
         event.insert("properties".into(), Value::Object(props));
-        let context = contexts
-            .get(usize::from(draft.visit))
-            .cloned()
-            .unwrap_or(Value::Null);
+        let context = contexts.get(usize::from(draft.visit)).cloned().unwrap_or(Value::Null);
         event.insert("context".into(), context);
         if let Some(person) = draft.person {
             if person.identify {
@@ -174,24 +164,15 @@ mod tests {
     fn timestamps_look_like_to_iso_string() {
         assert_eq!(rfc3339(1_746_403_200_123_456), "2025-05-05T00:00:00.123Z");
         // Agrees with chrono across leap days, year ends and the epoch.
-        for micros in [
-            0,
-            951_782_400_000_000,
-            1_709_251_199_999_999,
-            1_735_689_599_999_000,
-            -1_000,
-            4_102_444_800_000_000,
-        ] {
-            let chrono = DateTime::from_timestamp_micros(micros)
-                .unwrap()
-                .to_rfc3339_opts(SecondsFormat::Millis, true);
+        for micros in
+            [0, 951_782_400_000_000, 1_709_251_199_999_999, 1_735_689_599_999_000, -1_000, 4_102_444_800_000_000]
+        {
+            let chrono = DateTime::from_timestamp_micros(micros).unwrap().to_rfc3339_opts(SecondsFormat::Millis, true);
             assert_eq!(rfc3339(micros), chrono, "{micros}");
         }
         let mut t = -86_400_000_000i64 * 400;
         while t < 86_400_000_000 * 365 * 80 {
-            let chrono = DateTime::from_timestamp_micros(t)
-                .unwrap()
-                .to_rfc3339_opts(SecondsFormat::Millis, true);
+            let chrono = DateTime::from_timestamp_micros(t).unwrap().to_rfc3339_opts(SecondsFormat::Millis, true);
             assert_eq!(rfc3339(t), chrono, "{t}");
             t += 86_400_000_000 * 7 + 3_723_456_789;
         }

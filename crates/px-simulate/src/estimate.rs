@@ -26,8 +26,7 @@ const LANDS_ON_PRICING: f64 = 0.1;
 pub fn approx_events(config: &SimConfig) -> u64 {
     let m = Model::default();
     let signup = |p_pricing: f64| {
-        (p_pricing * m.signup_after_pricing + (1.0 - p_pricing) * m.signup_without_pricing)
-            * m.signup_complete
+        (p_pricing * m.signup_after_pricing + (1.0 - p_pricing) * m.signup_without_pricing) * m.signup_complete
     };
     let signup_first = signup(LANDS_ON_PRICING + (1.0 - LANDS_ON_PRICING) * m.pricing_first);
     let signup_return = signup(m.pricing_return);
@@ -50,23 +49,9 @@ pub fn approx_events(config: &SimConfig) -> u64 {
             + a * EVENTS_RETURN_VISIT
             + (f + p) * EVENTS_USER_VISIT
             + signups * EVENTS_PER_SIGNUP;
-        let today = Today {
-            day,
-            weekday,
-            days: config.days,
-        };
-        anon.spread(
-            &today,
-            &m,
-            (new + a - signups) * m.anon_return,
-            m.anon_gap_days,
-        );
-        free.spread(
-            &today,
-            &m,
-            (f - upgrades + signups) * m.free_return,
-            m.free_gap_days,
-        );
+        let today = Today { day, weekday, days: config.days };
+        anon.spread(&today, &m, (new + a - signups) * m.anon_return, m.anon_gap_days);
+        free.spread(&today, &m, (f - upgrades + signups) * m.free_return, m.free_gap_days);
         paid.spread(&today, &m, (p + upgrades) * m.paid_return, m.paid_gap_days);
     }
     total.round() as u64
@@ -104,11 +89,7 @@ impl Ring {
         let mut p = 1.0 - q;
         for gap in 1..=m.max_gap_days {
             let weekday = (today.weekday + gap as usize) % 7;
-            let (stay, moved) = if weekday >= 5 {
-                (1.0 - m.weekend_postpone, m.weekend_postpone)
-            } else {
-                (1.0, 0.0)
-            };
+            let (stay, moved) = if weekday >= 5 { (1.0 - m.weekend_postpone, m.weekend_postpone) } else { (1.0, 0.0) };
             let monday = gap + 7 - weekday as u32;
             for (g, share) in [(gap, stay), (monday, moved)] {
                 let due = u64::from(today.day) + u64::from(g);

@@ -188,23 +188,12 @@ impl Simulator {
         let env = Env {
             model: &self.model,
             day,
-            version: if stale {
-                day.version.saturating_sub(1)
-            } else {
-                day.version
-            },
+            version: if stale { day.version.saturating_sub(1) } else { day.version },
             stale,
             vitals: sample::chance(&mut rng, self.model.vitals_sample),
         };
         self.recorder.clear();
-        Session::new(
-            &mut rng,
-            &mut self.recorder,
-            &mut visitor,
-            &env,
-            &mut self.users,
-        )
-        .run();
+        Session::new(&mut rng, &mut self.recorder, &mut visitor, &env, &mut self.users).run();
         visitor.visits = visitor.visits.saturating_add(1);
 
         let start = day.start + session_start(&mut rng, &visitor, self.recorder.duration());
@@ -217,13 +206,7 @@ impl Simulator {
             start,
             day_end: day.end(),
         };
-        emit::session(
-            &mut self.recorder,
-            &visitor,
-            &meta,
-            &mut rng,
-            &mut self.buffer,
-        );
+        emit::session(&mut self.recorder, &visitor, &meta, &mut rng, &mut self.buffer);
 
         if let Some(gap) = visitor.next_visit(&mut rng, &self.model, day, self.config.start_micros)
             && day.index.saturating_add(gap) < self.config.days

@@ -58,11 +58,7 @@ pub(crate) fn chance(rng: &mut SimRng, p: f64) -> bool {
 
 /// Uniform integer in `[lo, hi]`.
 pub(crate) fn between(rng: &mut SimRng, lo: i64, hi: i64) -> i64 {
-    if hi <= lo {
-        lo
-    } else {
-        rng.random_range(lo..=hi)
-    }
+    if hi <= lo { lo } else { rng.random_range(lo..=hi) }
 }
 
 /// Index of an item chosen with probability proportional to its weight.
@@ -140,14 +136,9 @@ mod tests {
         logs.sort_by(f64::total_cmp);
         let median = logs[n / 2];
         assert!((90.0..110.0).contains(&median), "{median}");
-        let mean = (0..n)
-            .map(|_| f64::from(geometric(&mut rng, 2.0, 1000)))
-            .sum::<f64>()
-            / n as f64;
+        let mean = (0..n).map(|_| f64::from(geometric(&mut rng, 2.0, 1000))).sum::<f64>() / n as f64;
         assert!((1.8..2.2).contains(&mean), "{mean}");
-        let hits = (0..n)
-            .filter(|_| pick(&mut rng, &[1.0, 3.0], |w| *w) == 1)
-            .count();
+        let hits = (0..n).filter(|_| pick(&mut rng, &[1.0, 3.0], |w| *w) == 1).count();
         assert!((0.72..0.78).contains(&(hits as f64 / n as f64)));
     }
 }

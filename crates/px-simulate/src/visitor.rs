@@ -43,11 +43,8 @@ impl Visitor {
         let screen = sample::pick_pair(rng, AGENTS[agent].class.screens());
         let country = sample::pick(rng, COUNTRIES, |c| c.share);
         let c = &COUNTRIES[country];
-        let city = if sample::chance(rng, geo::CITY_SHARE) {
-            sample::pick(rng, c.cities, |c| c.share) as u8
-        } else {
-            NONE
-        };
+        let city =
+            if sample::chance(rng, geo::CITY_SHARE) { sample::pick(rng, c.cities, |c| c.share) as u8 } else { NONE };
         let locale = if sample::chance(rng, geo::FALLBACK_LOCALE_SHARE) {
             NONE
         } else {
@@ -55,11 +52,7 @@ impl Visitor {
         };
         let newsletter = day.newsletter_factor();
         let channel = sample::pick_index(rng, CHANNELS.len(), |i| {
-            if i == NEWSLETTER {
-                CHANNELS[i].share * newsletter
-            } else {
-                CHANNELS[i].share
-            }
+            if i == NEWSLETTER { CHANNELS[i].share * newsletter } else { CHANNELS[i].share }
         });
         Visitor {
             number,
@@ -86,9 +79,7 @@ impl Visitor {
 
     pub(crate) fn screen(&self) -> (u16, u16) {
         let screens = self.agent().class.screens();
-        screens
-            .get(usize::from(self.screen))
-            .map_or((1920, 1080), |s| s.0)
+        screens.get(usize::from(self.screen)).map_or((1920, 1080), |s| s.0)
     }
 
     pub(crate) fn country(&self) -> &'static Country {
@@ -108,10 +99,7 @@ impl Visitor {
     }
 
     pub(crate) fn locale(&self) -> &'static str {
-        self.country()
-            .locales
-            .get(usize::from(self.locale))
-            .map_or(geo::FALLBACK_LOCALE, |l| l.0)
+        self.country().locales.get(usize::from(self.locale)).map_or(geo::FALLBACK_LOCALE, |l| l.0)
     }
 
     /// The anonymous distinct id the SDK generated on the first visit: a
@@ -122,9 +110,7 @@ impl Visitor {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&hi.to_le_bytes());
         bytes[8..].copy_from_slice(&lo.to_le_bytes());
-        uuid::Builder::from_random_bytes(bytes)
-            .into_uuid()
-            .to_string()
+        uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
     }
 
     /// `user_<n>` once signed up.
@@ -134,23 +120,13 @@ impl Visitor {
 
     /// The channel of a later visit: mostly typed in or bookmarked.
     pub(crate) fn return_channel(&self, rng: &mut SimRng) -> usize {
-        if sample::chance(rng, 0.6) {
-            DIRECT
-        } else {
-            usize::from(self.channel)
-        }
+        if sample::chance(rng, 0.6) { DIRECT } else { usize::from(self.channel) }
     }
 
     /// Whether and after how many days the visitor comes back after today's
     /// visit. Returns falling on a weekend are partly postponed to Monday,
     /// which is where most of the weekend dip of returning traffic comes from.
-    pub(crate) fn next_visit(
-        &self,
-        rng: &mut SimRng,
-        model: &Model,
-        today: &Day,
-        start_micros: i64,
-    ) -> Option<u32> {
+    pub(crate) fn next_visit(&self, rng: &mut SimRng, model: &Model, today: &Day, start_micros: i64) -> Option<u32> {
         let (p, mean) = match (self.is_user(), self.plan) {
             (false, _) => (model.anon_return, model.anon_gap_days),
             (true, Plan::Free) => (model.free_return, model.free_gap_days),
@@ -181,12 +157,7 @@ impl ReturnQueue {
     /// A queue reaching `horizon` days ahead holding at most `cap` visitors.
     pub(crate) fn new(horizon: u32, cap: usize) -> ReturnQueue {
         let buckets = (0..horizon.max(1) + 7).map(|_| Vec::new()).collect();
-        ReturnQueue {
-            buckets,
-            pending: 0,
-            cap,
-            dropped: 0,
-        }
+        ReturnQueue { buckets, pending: 0, cap, dropped: 0 }
     }
 
     /// Schedules `visitor` `gap` days (at least one) after today. Returns
@@ -235,11 +206,7 @@ mod tests {
 
     #[test]
     fn visitors_are_compact_and_ids_stable() {
-        assert!(
-            std::mem::size_of::<Visitor>() <= 40,
-            "{}",
-            std::mem::size_of::<Visitor>()
-        );
+        assert!(std::mem::size_of::<Visitor>() <= 40, "{}", std::mem::size_of::<Visitor>());
         let day = Day::new(MONDAY, 7, 0);
         let mut rng = sample::stream(1, Stream::Day, 0, 0);
         let v = Visitor::arrive(&mut rng, 42, &day);

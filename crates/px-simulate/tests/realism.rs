@@ -30,18 +30,13 @@ impl Run {
     }
 
     fn named(&self, name: &'static str) -> impl Iterator<Item = &Value> {
-        self.events
-            .iter()
-            .filter(move |e| str_at(e, "/event") == name)
+        self.events.iter().filter(move |e| str_at(e, "/event") == name)
     }
 
     /// First event of every session.
     fn session_starts(&self) -> Vec<&Value> {
         let mut seen = HashSet::new();
-        self.events
-            .iter()
-            .filter(|e| seen.insert(str_at(e, "/session_id")))
-            .collect()
+        self.events.iter().filter(|e| seen.insert(str_at(e, "/session_id"))).collect()
     }
 }
 
@@ -52,12 +47,7 @@ fn shared() -> &'static Run {
         let users = events
             .iter()
             .filter(|e| str_at(e, "/event") == "identify")
-            .map(|e| {
-                (
-                    str_at(e, "/anonymous_id").to_string(),
-                    str_at(e, "/distinct_id").to_string(),
-                )
-            })
+            .map(|e| (str_at(e, "/anonymous_id").to_string(), str_at(e, "/distinct_id").to_string()))
             .collect();
         Run { events, users }
     })
@@ -73,9 +63,7 @@ fn funnel_steps_happen_in_order_for_each_person() {
     let mut first: HashMap<(&str, &str), i64> = HashMap::new();
     for e in &run.events {
         let t = micros(e);
-        let slot = first
-            .entry((run.person(e), str_at(e, "/event")))
-            .or_insert(t);
+        let slot = first.entry((run.person(e), str_at(e, "/event"))).or_insert(t);
         *slot = (*slot).min(t);
     }
     for ((person, name), t) in &first {
@@ -85,10 +73,7 @@ fn funnel_steps_happen_in_order_for_each_person() {
             _ => continue,
         };
         let earlier = first.get(&(*person, before)).copied();
-        assert!(
-            earlier.is_some_and(|b| b <= *t),
-            "{person}: {name} at {t} without an earlier {before}"
-        );
+        assert!(earlier.is_some_and(|b| b <= *t), "{person}: {name} at {t} without an earlier {before}");
     }
 }
 
@@ -108,46 +93,19 @@ fn funnel_rates_match_the_documented_model() {
     let checkout = reached("checkout_started", None);
     let paid = reached("checkout_completed", None);
     let rates = [
-        (
-            "pricing / visitors",
-            ratio(pricing.len(), persons.len()),
-            0.28..0.45,
-        ),
-        (
-            "signup_started / visitors",
-            ratio(started.len(), persons.len()),
-            0.08..0.16,
-        ),
-        (
-            "signup_completed / started",
-            ratio(signed.len(), started.len()),
-            0.6..0.8,
-        ),
-        (
-            "checkout_started / users",
-            ratio(checkout.len(), signed.len()),
-            0.06..0.35,
-        ),
-        (
-            "checkout_completed / started",
-            ratio(paid.len(), checkout.len()),
-            0.4..0.8,
-        ),
+        ("pricing / visitors", ratio(pricing.len(), persons.len()), 0.28..0.45),
+        ("signup_started / visitors", ratio(started.len(), persons.len()), 0.08..0.16),
+        ("signup_completed / started", ratio(signed.len(), started.len()), 0.6..0.8),
+        ("checkout_started / users", ratio(checkout.len(), signed.len()), 0.06..0.35),
+        ("checkout_completed / started", ratio(paid.len(), checkout.len()), 0.4..0.8),
     ];
     for (what, rate, bounds) in rates {
-        assert!(
-            bounds.contains(&rate),
-            "{what} = {rate:.3}, expected {bounds:?}"
-        );
+        assert!(bounds.contains(&rate), "{what} = {rate:.3}, expected {bounds:?}");
     }
     for e in run.named("checkout_completed") {
         let plan = str_at(e, "/properties/plan");
         let revenue = e.pointer("/properties/revenue").and_then(Value::as_f64);
-        assert_eq!(
-            revenue,
-            Some(if plan == "pro" { 29.0 } else { 99.0 }),
-            "{plan}"
-        );
+        assert_eq!(revenue, Some(if plan == "pro" { 29.0 } else { 99.0 }), "{plan}");
         assert_eq!(str_at(e, "/properties/currency"), "USD");
         assert_eq!(str_at(e, "/$set/plan"), plan);
         assert!(str_at(e, "/distinct_id").starts_with("user_"));
@@ -168,29 +126,16 @@ fn daily_volume_follows_the_configured_visitors() {
             new_visitors[day].insert(person);
         }
     }
-    let per_day =
-        px_simulate::approx_events(&config(2025, DAYS, VISITORS_PER_DAY)) as f64 / f64::from(DAYS);
+    let per_day = px_simulate::approx_events(&config(2025, DAYS, VISITORS_PER_DAY)) as f64 / f64::from(DAYS);
     for day in 0..DAYS as usize {
         let new = new_visitors[day].len() as f64 / f64::from(VISITORS_PER_DAY);
-        assert!(
-            (0.45..1.6).contains(&new),
-            "day {day}: {new:.2} of the configured new visitors"
-        );
+        assert!((0.45..1.6).contains(&new), "day {day}: {new:.2} of the configured new visitors");
         let volume = events[day] as f64 / per_day;
-        assert!(
-            (0.3..2.0).contains(&volume),
-            "day {day}: {volume:.2} of the average volume"
-        );
+        assert!((0.3..2.0).contains(&volume), "day {day}: {volume:.2} of the average volume");
     }
     // Monday 2025-05-05 starts the run: days 5, 6, 12, 13, ... are weekends.
-    let weekend: usize = (0..DAYS as usize)
-        .filter(|d| d % 7 >= 5)
-        .map(|d| events[d])
-        .sum();
-    let weekday: usize = (0..DAYS as usize)
-        .filter(|d| d % 7 < 5)
-        .map(|d| events[d])
-        .sum();
+    let weekend: usize = (0..DAYS as usize).filter(|d| d % 7 >= 5).map(|d| events[d]).sum();
+    let weekday: usize = (0..DAYS as usize).filter(|d| d % 7 < 5).map(|d| events[d]).sum();
     let ratio = (weekend as f64 / 8.0) / (weekday as f64 / 20.0);
     assert!((0.4..0.8).contains(&ratio), "weekend/weekday = {ratio:.2}");
 }
@@ -210,17 +155,11 @@ fn traffic_peaks_in_the_afternoon_and_visitors_come_back() {
 
     let mut days_seen: HashMap<&str, HashSet<i64>> = HashMap::new();
     for s in &starts {
-        days_seen
-            .entry(run.person(s))
-            .or_default()
-            .insert((micros(s) - MONDAY) / DAY);
+        days_seen.entry(run.person(s)).or_default().insert((micros(s) - MONDAY) / DAY);
     }
     let returning = days_seen.values().filter(|d| d.len() > 1).count();
     let share = ratio(returning, days_seen.len());
-    assert!(
-        (0.1..0.5).contains(&share),
-        "{share:.2} of visitors came back"
-    );
+    assert!((0.1..0.5).contains(&share), "{share:.2} of visitors came back");
 }
 
 #[test]
@@ -229,23 +168,14 @@ fn browser_shares_match_the_catalog() {
     let starts = run.session_starts();
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for s in &starts {
-        *counts
-            .entry(browser(str_at(s, "/context/user_agent")))
-            .or_default() += 1;
+        *counts.entry(browser(str_at(s, "/context/user_agent"))).or_default() += 1;
     }
     let share = |b: &str| ratio(counts.get(b).copied().unwrap_or(0), starts.len());
-    for (name, expected) in [
-        ("Chrome", 0.60),
-        ("Safari", 0.20),
-        ("Edge", 0.08),
-        ("Firefox", 0.07),
-        ("Samsung Internet", 0.04),
-    ] {
+    for (name, expected) in
+        [("Chrome", 0.60), ("Safari", 0.20), ("Edge", 0.08), ("Firefox", 0.07), ("Samsung Internet", 0.04)]
+    {
         let got = share(name);
-        assert!(
-            (got - expected).abs() < 0.035,
-            "{name}: {got:.3} instead of ~{expected}"
-        );
+        assert!((got - expected).abs() < 0.035, "{name}: {got:.3} instead of ~{expected}");
     }
 }
 
@@ -273,19 +203,10 @@ fn every_standard_event_appears_with_its_properties() {
         assert!(names.contains(name), "no {name}");
     }
     for e in run.named("scroll") {
-        assert!(
-            [25, 50, 75, 100].contains(
-                &e.pointer("/properties/depth")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0)
-            )
-        );
+        assert!([25, 50, 75, 100].contains(&e.pointer("/properties/depth").and_then(Value::as_u64).unwrap_or(0)));
     }
     for e in run.named("web_vital") {
-        let value = e
-            .pointer("/properties/value")
-            .and_then(Value::as_f64)
-            .unwrap_or(-1.0);
+        let value = e.pointer("/properties/value").and_then(Value::as_f64).unwrap_or(-1.0);
         let (good, poor) = match str_at(e, "/properties/name") {
             "LCP" => (2500.0, 4000.0),
             "INP" => (200.0, 500.0),
@@ -304,33 +225,18 @@ fn every_standard_event_appears_with_its_properties() {
         assert!(value >= 0.0);
         assert_eq!(str_at(e, "/properties/rating"), rating, "{e}");
     }
-    for e in run
-        .named("click")
-        .chain(run.named("rage_click"))
-        .chain(run.named("dead_click"))
-    {
-        assert!(
-            !str_at(e, "/properties/selector").is_empty()
-                && !str_at(e, "/properties/tag").is_empty()
-        );
+    for e in run.named("click").chain(run.named("rage_click")).chain(run.named("dead_click")) {
+        assert!(!str_at(e, "/properties/selector").is_empty() && !str_at(e, "/properties/tag").is_empty());
     }
-    let features: HashSet<&str> = run
-        .named("feature_used")
-        .map(|e| str_at(e, "/properties/feature"))
-        .collect();
-    assert_eq!(
-        features,
-        ["reports", "export", "share", "dashboards", "alerts"].into()
-    );
+    let features: HashSet<&str> = run.named("feature_used").map(|e| str_at(e, "/properties/feature")).collect();
+    assert_eq!(features, ["reports", "export", "share", "dashboards", "alerts"].into());
 }
 
 #[test]
 fn the_checkout_bug_hits_safari_hardest_and_releases_roll_out() {
     let run = shared();
-    let payment_views: Vec<&Value> = run
-        .named("page_view")
-        .filter(|e| str_at(e, "/context/page/path") == "/checkout/payment")
-        .collect();
+    let payment_views: Vec<&Value> =
+        run.named("page_view").filter(|e| str_at(e, "/context/page/path") == "/checkout/payment").collect();
     let is_webkit = |e: &Value| {
         let ua = str_at(e, "/context/user_agent");
         ua.contains("iPhone") || ua.contains("iPad") || browser(ua) == "Safari"
@@ -343,19 +249,11 @@ fn the_checkout_bug_hits_safari_hardest_and_releases_roll_out() {
     let rate = |webkit: bool| {
         ratio(
             errors.iter().filter(|e| is_webkit(e) == webkit).count(),
-            payment_views
-                .iter()
-                .filter(|e| is_webkit(e) == webkit)
-                .count(),
+            payment_views.iter().filter(|e| is_webkit(e) == webkit).count(),
         )
     };
     assert!(!errors.is_empty());
-    assert!(
-        rate(true) > 3.0 * rate(false),
-        "webkit {:.3} vs others {:.3}",
-        rate(true),
-        rate(false)
-    );
+    assert!(rate(true) > 3.0 * rate(false), "webkit {:.3} vs others {:.3}", rate(true), rate(false));
 
     let versions = |day: i64| -> HashSet<&str> {
         run.events
@@ -365,11 +263,7 @@ fn the_checkout_bug_hits_safari_hardest_and_releases_roll_out() {
             .collect()
     };
     assert_eq!(versions(0), ["1.4.0"].into());
-    assert_eq!(
-        versions(10),
-        ["1.4.0", "1.4.1"].into(),
-        "release day mixes old and new clients"
-    );
+    assert_eq!(versions(10), ["1.4.0", "1.4.1"].into(), "release day mixes old and new clients");
     assert_eq!(versions(27), ["1.5.0"].into());
 }
 
@@ -378,18 +272,11 @@ fn feedback_speaks_english_and_portuguese() {
     let run = shared();
     let feedback: Vec<&Value> = run.named("feedback").collect();
     assert!(feedback.len() > 20, "{}", feedback.len());
-    let ratings: HashSet<u64> = feedback
-        .iter()
-        .filter_map(|e| e.pointer("/properties/rating").and_then(Value::as_u64))
-        .collect();
-    assert!(
-        ratings.iter().all(|r| (1..=5).contains(r)) && ratings.len() >= 4,
-        "{ratings:?}"
-    );
+    let ratings: HashSet<u64> =
+        feedback.iter().filter_map(|e| e.pointer("/properties/rating").and_then(Value::as_u64)).collect();
+    assert!(ratings.iter().all(|r| (1..=5).contains(r)) && ratings.len() >= 4, "{ratings:?}");
     let comment_in = |locale: &str| {
-        feedback.iter().any(|e| {
-            str_at(e, "/context/locale") == locale && !str_at(e, "/properties/comment").is_empty()
-        })
+        feedback.iter().any(|e| str_at(e, "/context/locale") == locale && !str_at(e, "/properties/comment").is_empty())
     };
     assert!(comment_in("pt-BR"), "no Portuguese comment");
     assert!(comment_in("en-US"), "no English comment");

@@ -37,11 +37,7 @@ fn batches_never_exceed_max_and_end_with_none() {
         let mut sim = Simulator::new(config(3, 2, 40));
         let mut total = 0u64;
         while let Some(batch) = sim.next_batch(max) {
-            assert!(
-                !batch.is_empty() && batch.len() <= max,
-                "{} > {max}",
-                batch.len()
-            );
+            assert!(!batch.is_empty() && batch.len() <= max, "{} > {max}", batch.len());
             total += batch.len() as u64;
         }
         assert!(total > 0);
@@ -49,11 +45,7 @@ fn batches_never_exceed_max_and_end_with_none() {
         assert!(sim.next_batch(max).is_none(), "stays done");
     }
     let mut sim = Simulator::new(config(3, 1, 10));
-    assert_eq!(
-        sim.next_batch(0).map(|b| b.len()),
-        Some(1),
-        "max 0 acts as 1"
-    );
+    assert_eq!(sim.next_batch(0).map(|b| b.len()), Some(1), "max 0 acts as 1");
 }
 
 #[test]
@@ -85,49 +77,29 @@ fn every_event_is_a_complete_wire_event_inside_the_run() {
     for e in &events {
         let obj = e.as_object().expect("an object");
         for key in obj.keys() {
-            assert!(
-                allowed.contains(key.as_str()),
-                "unexpected top-level field {key}"
-            );
+            assert!(allowed.contains(key.as_str()), "unexpected top-level field {key}");
         }
-        let wire: WireEvent =
-            serde_json::from_value(e.clone()).expect("accepted by the native endpoint");
+        let wire: WireEvent = serde_json::from_value(e.clone()).expect("accepted by the native endpoint");
         assert!(!wire.event.unwrap_or_default().is_empty());
         let id = uuid::Uuid::parse_str(str_at(e, "/event_id")).expect("event_id is a UUID");
         assert!(ids.insert(id), "duplicate event_id {id}");
         assert!(!str_at(e, "/distinct_id").is_empty());
         uuid::Uuid::parse_str(str_at(e, "/session_id")).expect("session_id is a UUID");
         let t = micros(e);
-        assert!(
-            (cfg.start_micros..end).contains(&t),
-            "{} outside the run",
-            str_at(e, "/timestamp")
-        );
+        assert!((cfg.start_micros..end).contains(&t), "{} outside the run", str_at(e, "/timestamp"));
         assert!(str_at(e, "/timestamp").ends_with('Z'));
         assert!(!str_at(e, "/properties/app_version").is_empty());
-        for field in [
-            "/context/page/url",
-            "/context/page/path",
-            "/context/page/title",
-            "/context/user_agent",
-        ] {
+        for field in ["/context/page/url", "/context/page/path", "/context/page/title", "/context/user_agent"] {
             assert!(!str_at(e, field).is_empty(), "{field} missing in {e}");
         }
         assert!(str_at(e, "/context/page/url").starts_with("https://relay.example.com/"));
         assert!(str_at(e, "/context/locale").contains('-'));
         assert!(str_at(e, "/context/timezone").contains('/'));
-        assert!(
-            e.pointer("/context/screen/width")
-                .and_then(Value::as_u64)
-                .is_some()
-        );
+        assert!(e.pointer("/context/screen/width").and_then(Value::as_u64).is_some());
         assert_eq!(str_at(e, "/context/library/name"), "px-js");
         assert_eq!(str_at(e, "/context/library/version"), "0.1.0");
         let country = str_at(e, "/context/country");
-        assert!(
-            country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase()),
-            "{country}"
-        );
+        assert!(country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase()), "{country}");
     }
 }
 
@@ -146,10 +118,7 @@ fn days_never_go_backwards() {
 #[test]
 fn identify_links_the_anonymous_id_to_a_user_id() {
     let events = run(&config(2, 5, 200));
-    let identifies: Vec<&Value> = events
-        .iter()
-        .filter(|e| str_at(e, "/event") == "identify")
-        .collect();
+    let identifies: Vec<&Value> = events.iter().filter(|e| str_at(e, "/event") == "identify").collect();
     assert!(!identifies.is_empty());
     let mut users = HashSet::new();
     for &e in &identifies {
@@ -162,22 +131,12 @@ fn identify_links_the_anonymous_id_to_a_user_id() {
         assert!(!str_at(e, "/$set_once/initial_referrer").is_empty());
     }
     // From the identify on, the session speaks with the user id only.
-    let identified_at: HashMap<&str, (i64, &str)> = identifies
-        .iter()
-        .map(|e| {
-            (
-                str_at(e, "/session_id"),
-                (micros(e), str_at(e, "/anonymous_id")),
-            )
-        })
-        .collect();
+    let identified_at: HashMap<&str, (i64, &str)> =
+        identifies.iter().map(|e| (str_at(e, "/session_id"), (micros(e), str_at(e, "/anonymous_id")))).collect();
     for e in &events {
         if let Some((at, anon)) = identified_at.get(str_at(e, "/session_id")) {
             let late = micros(e) > *at;
-            assert!(
-                !(late && str_at(e, "/distinct_id") == *anon),
-                "anonymous event after identify: {e}"
-            );
+            assert!(!(late && str_at(e, "/distinct_id") == *anon), "anonymous event after identify: {e}");
         }
     }
 }
@@ -188,13 +147,7 @@ fn the_estimate_tracks_the_actual_count() {
         let actual = run(&cfg).len() as f64;
         let estimate = approx_events(&cfg) as f64;
         let ratio = estimate / actual;
-        assert!(
-            (0.8..1.25).contains(&ratio),
-            "estimate {estimate} vs actual {actual}"
-        );
-        assert_eq!(
-            Simulator::new(cfg.clone()).approx_events(),
-            approx_events(&cfg)
-        );
+        assert!((0.8..1.25).contains(&ratio), "estimate {estimate} vs actual {actual}");
+        assert_eq!(Simulator::new(cfg.clone()).approx_events(), approx_events(&cfg));
     }
 }

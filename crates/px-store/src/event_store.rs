@@ -55,10 +55,7 @@ impl Cursor {
 
     pub fn decode(s: &str) -> Option<Self> {
         let (ts, id) = s.split_once('_')?;
-        Some(Self {
-            timestamp: ts.parse().ok()?,
-            event_id: Uuid::parse_str(id).ok()?,
-        })
+        Some(Self { timestamp: ts.parse().ok()?, event_id: Uuid::parse_str(id).ok()? })
     }
 }
 
@@ -113,8 +110,7 @@ pub trait EventStore: Send + Sync {
 
     /// Event ids received since `since` (newest first, at most `limit`), to
     /// warm the dedupe window after a restart.
-    async fn recent_event_ids(&self, since: Micros, limit: usize)
-    -> Result<Vec<(ProjectId, Uuid)>>;
+    async fn recent_event_ids(&self, since: Micros, limit: usize) -> Result<Vec<(ProjectId, Uuid)>>;
 
     /// Number of events stored for a project.
     async fn count_events(&self, scope: ProjectScope) -> Result<u64>;

@@ -31,10 +31,7 @@ pub struct Project {
 
 impl Project {
     pub fn scope(&self) -> ProjectScope {
-        ProjectScope {
-            tenant_id: self.tenant_id,
-            project_id: self.id,
-        }
+        ProjectScope { tenant_id: self.tenant_id, project_id: self.id }
     }
 }
 
@@ -128,19 +125,10 @@ pub trait MetaStore: Send + Sync {
     /// Projects of one tenant, or of all tenants (operator tooling only).
     async fn list_projects(&self, tenant: Option<TenantId>) -> Result<Vec<Project>>;
     async fn project(&self, scope: ProjectScope) -> Result<Project>;
-    async fn update_project_settings(
-        &self,
-        scope: ProjectScope,
-        settings: &ProjectSettings,
-    ) -> Result<Project>;
+    async fn update_project_settings(&self, scope: ProjectScope, settings: &ProjectSettings) -> Result<Project>;
 
     /// Creates a key; the plaintext is in the second field, and only there.
-    async fn create_key(
-        &self,
-        scope: ProjectScope,
-        kind: KeyKind,
-        label: &str,
-    ) -> Result<(ApiKey, String)>;
+    async fn create_key(&self, scope: ProjectScope, kind: KeyKind, label: &str) -> Result<(ApiKey, String)>;
     async fn list_keys(&self, scope: ProjectScope) -> Result<Vec<ApiKey>>;
     async fn revoke_key(&self, scope: ProjectScope, key_id: i64) -> Result<()>;
     /// The key and its project, if `token` is a live key.
@@ -155,9 +143,5 @@ pub trait MetaStore: Send + Sync {
     async fn create_session(&self, user_id: i64, ttl_secs: i64) -> Result<String>;
     async fn session_user(&self, token: &str) -> Result<Option<User>>;
     /// The user's role in the project's tenant, if a member.
-    async fn project_role(
-        &self,
-        user_id: i64,
-        project: ProjectId,
-    ) -> Result<Option<(ProjectScope, Role)>>;
+    async fn project_role(&self, user_id: i64, project: ProjectId) -> Result<Option<(ProjectScope, Role)>>;
 }

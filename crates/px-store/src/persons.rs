@@ -11,11 +11,12 @@
 //!
 //! Merge rules follow PostHog: `identify(user, anon)` and `alias(user,
 //! other)` move `anon`/`other` (and every id already merged into its person)
-//! to `user`'s person, unless `anon` was already merged into some person:
-//! an id joins one person once, so a shared device cannot chain-merge users.
+//! to `user`'s person, unless `anon` was already merged into some person
+//! (an id joins one person once, so a shared device cannot chain-merge
+//! users) or, for identify, `anon`'s person is itself an identified user.
 
 use crate::event_store::ScopedEvent;
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use px_core::event::{PersonLink, person_id_for};
 use px_core::time::Micros;
 use px_core::{ProjectId, ProjectScope};
@@ -57,11 +58,16 @@ pub struct PersonPlan {
     /// Every distinct id of the batch with its person after the batch.
     pub distinct_ids: Vec<(ProjectScope, String, Uuid)>,
     new_overrides: Vec<(Key, Uuid)>,
+    new_identified: Vec<(ProjectId, Uuid)>,
 }
 
 #[derive(Debug, Default)]
 pub struct PersonGraph {
     overrides: HashMap<Key, Uuid>,
+    /// Persons some identify named as the known user: an identify never
+    /// merges such a person away (an anonymous id can be claimed, a user
+    /// cannot), as PostHog does. One entry per identified person.
+    identified: HashSet<(ProjectId, Uuid)>,
     /// Reverse of `overrides`: the merged ids pointing at each person.
     members: HashMap<(ProjectId, Uuid), Vec<String>>,
 }
@@ -69,8 +75,11 @@ pub struct PersonGraph {
 impl PersonGraph {
     /// Builds the graph from stored `(project, distinct_id, person_id)` rows;
     /// rows where the person is the id's own are skipped.
-    pub fn load(rows: impl IntoIterator<Item = (ProjectId, String, Uuid)>) -> Self {
-        let mut g = Self::default();
+    pub fn load(
+        rows: impl IntoIterator<Item = (ProjectId, String, Uuid)>,
+        identified: impl IntoIterator<Item = (ProjectId, Uuid)>,
+    ) -> Self {
+        let mut g = Self { identified: identified.into_iter().collect(), ..Self::default() };
         for (p, d, person) in rows {
             if person != person_id_for(p, &d) {
                 g.members.entry((p, person)).or_default().push(d.clone());
@@ -125,10 +134,11 @@ impl PersonGraph {
                     PersonLink::Alias { alias } => alias,
                 };
                 let (from, other_merged) = resolve(&overlay, p, other);
-                if from != person && !other_merged {
+                let is_identify = matches!(link, PersonLink::Identify { .. });
+                let from_identified = self.identified.contains(&(p, from)) || plan.new_identified.contains(&(p, from));
+                if from != person && !other_merged && !(is_identify && from_identified) {
                     // Every id that pointed at `from` now points at `person`.
-                    let mut moved: Vec<String> =
-                        self.members.get(&(p, from)).cloned().unwrap_or_default();
+                    let mut moved: Vec<String> = self.members.get(&(p, from)).cloned().unwrap_or_default();
                     moved.extend(overlay_members.remove(&(p, from)).unwrap_or_default());
                     moved.push(other.clone());
                     for d in moved {
@@ -136,15 +146,13 @@ impl PersonGraph {
                         plan.new_overrides.push(((p, d.clone()), person));
                         overlay_members.entry((p, person)).or_default().push(d);
                     }
-                    plan.merges.push(PersonMerge {
-                        scope: se.scope,
-                        from,
-                        into: person,
-                        distinct_id: other.clone(),
-                    });
+                    plan.merges.push(PersonMerge { scope: se.scope, from, into: person, distinct_id: other.clone() });
                 }
             }
 
+            if matches!(e.link, Some(PersonLink::Identify { .. })) && !self.identified.contains(&(p, person)) {
+                plan.new_identified.push((p, person));
+            }
             e.person_id = person;
             let d = deltas.entry((p, person)).or_insert_with(|| PersonDelta {
                 scope: se.scope,
@@ -161,8 +169,7 @@ impl PersonGraph {
                 || e.event == px_core::props::EVENT_IDENTIFY
                 || e.event == "$identify";
             if let Some(set) = &e.person_set {
-                d.set
-                    .extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+                d.set.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
             if let Some(once) = &e.person_set_once {
                 for (k, v) in once {
@@ -184,6 +191,7 @@ impl PersonGraph {
 
     /// Applies a plan whose changes the store has committed.
     pub fn commit(&mut self, plan: PersonPlan) {
+        self.identified.extend(plan.new_identified);
         for ((p, d), person) in plan.new_overrides {
             if let Some(old) = self.overrides.insert((p, d.clone()), person)
                 && let Some(list) = self.members.get_mut(&(p, old))
@@ -201,21 +209,14 @@ mod tests {
     use super::*;
     use px_core::{Event, TenantId};
 
-    const S: ProjectScope = ProjectScope {
-        tenant_id: TenantId(1),
-        project_id: ProjectId(1),
-    };
+    const S: ProjectScope = ProjectScope { tenant_id: TenantId(1), project_id: ProjectId(1) };
 
     fn ev(distinct: &str, link: Option<PersonLink>, ts: Micros) -> ScopedEvent {
         ScopedEvent {
             scope: S,
             event: Event {
                 event_id: Uuid::now_v7(),
-                event: if link.is_some() {
-                    "identify".into()
-                } else {
-                    "x".into()
-                },
+                event: if link.is_some() { "identify".into() } else { "x".into() },
                 distinct_id: distinct.into(),
                 person_id: Uuid::nil(),
                 session_id: None,
@@ -232,33 +233,17 @@ mod tests {
     }
 
     fn identify(user: &str, anon: &str) -> ScopedEvent {
-        ev(
-            user,
-            Some(PersonLink::Identify {
-                anonymous_id: anon.into(),
-            }),
-            10,
-        )
+        ev(user, Some(PersonLink::Identify { anonymous_id: anon.into() }), 10)
     }
 
     #[test]
     fn identify_moves_the_anonymous_id_and_later_events_follow() {
         let mut g = PersonGraph::default();
-        let mut batch = vec![
-            ev("anon", None, 1),
-            identify("user", "anon"),
-            ev("anon", None, 20),
-        ];
+        let mut batch = vec![ev("anon", None, 1), identify("user", "anon"), ev("anon", None, 20)];
         let plan = g.plan(&mut batch);
         let user = person_id_for(S.project_id, "user");
-        assert_eq!(
-            batch[0].event.person_id,
-            person_id_for(S.project_id, "anon")
-        );
-        assert_eq!(
-            batch[2].event.person_id, user,
-            "events after the merge resolve in the same batch"
-        );
+        assert_eq!(batch[0].event.person_id, person_id_for(S.project_id, "anon"));
+        assert_eq!(batch[2].event.person_id, user, "events after the merge resolve in the same batch");
         assert_eq!(
             plan.merges,
             vec![PersonMerge {
@@ -280,10 +265,20 @@ mod tests {
         let plan = g.plan(&mut [identify("bob", "device")]);
         assert!(plan.merges.is_empty());
         g.commit(plan);
-        assert_eq!(
-            g.resolve(S.project_id, "device"),
-            person_id_for(S.project_id, "alice")
-        );
+        assert_eq!(g.resolve(S.project_id, "device"), person_id_for(S.project_id, "alice"));
+    }
+
+    #[test]
+    fn identify_never_merges_an_identified_user_away() {
+        let mut g = PersonGraph::default();
+        let plan = g.plan(&mut [identify("alice", "anon-a")]);
+        g.commit(plan);
+        // "bob" claims alice's own id as if it were anonymous: refused.
+        let plan = g.plan(&mut [identify("bob", "alice")]);
+        assert!(plan.merges.is_empty());
+        g.commit(plan);
+        assert_eq!(g.resolve(S.project_id, "alice"), person_id_for(S.project_id, "alice"));
+        assert_eq!(g.resolve(S.project_id, "anon-a"), person_id_for(S.project_id, "alice"));
     }
 
     #[test]
@@ -296,10 +291,8 @@ mod tests {
         let user = person_id_for(S.project_id, "user");
         assert_eq!(g.resolve(S.project_id, "a1"), user);
         assert_eq!(g.resolve(S.project_id, "a2"), user);
-        let reloaded = PersonGraph::load([
-            (S.project_id, "a1".to_string(), user),
-            (S.project_id, "user".into(), user),
-        ]);
+        let reloaded =
+            PersonGraph::load([(S.project_id, "a1".to_string(), user), (S.project_id, "user".into(), user)], []);
         assert_eq!(reloaded.len(), 1);
         assert_eq!(reloaded.resolve(S.project_id, "a1"), user);
     }
@@ -308,38 +301,15 @@ mod tests {
     fn set_later_wins_and_set_once_earlier_wins() {
         let g = PersonGraph::default();
         let mut a = ev("u", None, 1);
-        a.event.person_set = Some(
-            serde_json::json!({"plan": "free"})
-                .as_object()
-                .unwrap()
-                .clone(),
-        );
-        a.event.person_set_once = Some(
-            serde_json::json!({"src": "ads"})
-                .as_object()
-                .unwrap()
-                .clone(),
-        );
+        a.event.person_set = Some(serde_json::json!({"plan": "free"}).as_object().unwrap().clone());
+        a.event.person_set_once = Some(serde_json::json!({"src": "ads"}).as_object().unwrap().clone());
         let mut b = ev("u", None, 2);
-        b.event.person_set = Some(
-            serde_json::json!({"plan": "pro"})
-                .as_object()
-                .unwrap()
-                .clone(),
-        );
-        b.event.person_set_once = Some(
-            serde_json::json!({"src": "seo"})
-                .as_object()
-                .unwrap()
-                .clone(),
-        );
+        b.event.person_set = Some(serde_json::json!({"plan": "pro"}).as_object().unwrap().clone());
+        b.event.person_set_once = Some(serde_json::json!({"src": "seo"}).as_object().unwrap().clone());
         let plan = g.plan(&mut [a, b]);
         assert_eq!(plan.deltas.len(), 1);
         assert_eq!(plan.deltas[0].set["plan"], "pro");
         assert_eq!(plan.deltas[0].set_once["src"], "ads");
-        assert_eq!(
-            (plan.deltas[0].first_seen, plan.deltas[0].last_seen),
-            (1, 2)
-        );
+        assert_eq!((plan.deltas[0].first_seen, plan.deltas[0].last_seen), (1, 2));
     }
 }

@@ -21,38 +21,19 @@ async fn duckdb_keeps_events_and_merges_across_reopen() {
     {
         let store = DuckDbEventStore::open(&path, None).unwrap();
         let mut ident = suites::event_store::event(suites::event_store::A, "identify", "user", 1);
-        ident.event.link = Some(px_core::event::PersonLink::Identify {
-            anonymous_id: "anon".into(),
-        });
+        ident.event.link = Some(px_core::event::PersonLink::Identify { anonymous_id: "anon".into() });
         store.append(vec![ident]).await.unwrap();
-        merged = store
-            .person(suites::event_store::A, "anon")
-            .await
-            .unwrap()
-            .unwrap()
-            .person_id;
+        merged = store.person(suites::event_store::A, "anon").await.unwrap().unwrap().person_id;
     }
     let store = DuckDbEventStore::open(&path, None).unwrap();
     assert_eq!(store.count_events(suites::event_store::A).await.unwrap(), 1);
     // The merge survives the restart: new events of the anonymous id
     // resolve to the merged person at ingest.
-    store
-        .append(vec![suites::event_store::event(
-            suites::event_store::A,
-            "click",
-            "anon",
-            2,
-        )])
-        .await
-        .unwrap();
+    store.append(vec![suites::event_store::event(suites::event_store::A, "click", "anon", 2)]).await.unwrap();
     let page = store
         .list_events(
             suites::event_store::A,
-            px_store::EventQuery {
-                limit: 10,
-                event: Some("click".into()),
-                ..Default::default()
-            },
+            px_store::EventQuery { limit: 10, event: Some("click".into()), ..Default::default() },
         )
         .await
         .unwrap();
@@ -62,8 +43,6 @@ async fn duckdb_keeps_events_and_merges_across_reopen() {
 #[tokio::test]
 async fn sqlite_meta_store_passes_the_suite() {
     let dir = tempfile::tempdir().unwrap();
-    let meta = SqliteMetaStore::open(&dir.path().join("meta.sqlite"))
-        .await
-        .unwrap();
+    let meta = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).await.unwrap();
     suites::meta_store::run_all(&meta).await;
 }

@@ -57,16 +57,10 @@ pub fn write_city_db(path: &Path, entries: &[GeoEntry]) -> io::Result<()> {
 fn city_record(entry: &GeoEntry) -> MmdbValue {
     let mut record = vec![(
         "country".to_owned(),
-        MmdbValue::shared(MmdbValue::map([(
-            "iso_code",
-            MmdbValue::str(&entry.country_iso),
-        )])),
+        MmdbValue::shared(MmdbValue::map([("iso_code", MmdbValue::str(&entry.country_iso))])),
     )];
     if let Some(city) = &entry.city_en {
-        record.push((
-            "city".to_owned(),
-            MmdbValue::map([("names", MmdbValue::map([("en", MmdbValue::str(city))]))]),
-        ));
+        record.push(("city".to_owned(), MmdbValue::map([("names", MmdbValue::map([("en", MmdbValue::str(city))]))])));
     }
     MmdbValue::Map(record)
 }
@@ -189,9 +183,7 @@ impl MmdbWriter {
             }
         };
         if key & !mask(bits) != 0 {
-            return Err(invalid(format!(
-                "{network}/{prefix_len}: host bits are set"
-            )));
+            return Err(invalid(format!("{network}/{prefix_len}: host bits are set")));
         }
         if !self.seen.insert((key, bits)) {
             return Err(invalid(format!("{network}/{prefix_len} inserted twice")));
@@ -234,9 +226,7 @@ impl MmdbWriter {
         let record_size = match self.record_size {
             Some(bits @ (24 | 28 | 32)) if max_record <= 1 << bits => bits,
             Some(bits @ (24 | 28 | 32)) => {
-                return Err(invalid(format!(
-                    "database too large for {bits}-bit records"
-                )));
+                return Err(invalid(format!("database too large for {bits}-bit records")));
             }
             Some(bits) => return Err(invalid(format!("record size {bits} is not 24, 28 or 32"))),
             None if max_record <= 1 << 24 => 24,
@@ -284,22 +274,15 @@ impl MmdbWriter {
     }
 
     fn metadata(&self, node_count: usize, record_size: u16) -> io::Result<MmdbValue> {
-        let node_count =
-            u32::try_from(node_count).map_err(|_| invalid("too many tree nodes".into()))?;
-        let build_epoch = self.build_epoch.unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-        });
+        let node_count = u32::try_from(node_count).map_err(|_| invalid("too many tree nodes".into()))?;
+        let build_epoch =
+            self.build_epoch.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()));
         Ok(MmdbValue::map([
             ("binary_format_major_version", MmdbValue::U16(2)),
             ("binary_format_minor_version", MmdbValue::U16(0)),
             ("build_epoch", MmdbValue::U64(build_epoch)),
             ("database_type", MmdbValue::str(&self.database_type)),
-            (
-                "description",
-                MmdbValue::map([("en", MmdbValue::str(&self.description))]),
-            ),
+            ("description", MmdbValue::map([("en", MmdbValue::str(&self.description))])),
             ("ip_version", MmdbValue::U16(6)),
             ("languages", MmdbValue::Array(vec![MmdbValue::str("en")])),
             ("node_count", MmdbValue::U32(node_count)),
@@ -314,11 +297,7 @@ fn invalid(message: String) -> io::Error {
 
 /// The netmask of a prefix of `bits` bits in the 128-bit space.
 fn mask(bits: u8) -> u128 {
-    if bits == 0 {
-        0
-    } else {
-        u128::MAX << (128 - u32::from(bits))
-    }
+    if bits == 0 { 0 } else { u128::MAX << (128 - u32::from(bits)) }
 }
 
 fn same_prefix(a: u128, b: u128, bits: u8) -> bool {
@@ -346,9 +325,7 @@ fn bit(key: u128, depth: u8) -> usize {
 
 impl Tree {
     fn new() -> Self {
-        Self {
-            nodes: vec![[Slot::Empty; 2]],
-        }
+        Self { nodes: vec![[Slot::Empty; 2]] }
     }
 
     /// The slot reached by following the first `bits` bits of `key`.
@@ -388,9 +365,7 @@ impl Tree {
         if let Slot::Node(_) = self.nodes[node][side] {
             // Networks are set from least to most specific, so a subtree can
             // only already be here if the caller broke that order.
-            return Err(io::Error::other(
-                "mmdb writer: network set after a more specific one",
-            ));
+            return Err(io::Error::other("mmdb writer: network set after a more specific one"));
         }
         self.nodes[node][side] = target;
         Ok(())
@@ -418,11 +393,7 @@ impl DataSection {
 
 /// Appends the encoding of `value` to `out`. `Shared` values are placed in
 /// `data` and replaced by a pointer, or written inline without a section.
-fn encode(
-    value: &MmdbValue,
-    out: &mut Vec<u8>,
-    mut data: Option<&mut DataSection>,
-) -> io::Result<()> {
+fn encode(value: &MmdbValue, out: &mut Vec<u8>, mut data: Option<&mut DataSection>) -> io::Result<()> {
     match value {
         MmdbValue::Str(s) => encode_str(s, out)?,
         MmdbValue::U16(v) => encode_uint(TYPE_UINT16, u64::from(*v), out)?,

@@ -23,10 +23,7 @@ fn entry(net: &str, prefix_len: u8, iso: &str, city: Option<&str>) -> GeoEntry {
 fn lookup(reader: &Reader<Vec<u8>>, ip: &str) -> Option<(String, Option<String>)> {
     let city: geoip2::City = reader.lookup(ip.parse().unwrap()).unwrap()?;
     let country = city.country.unwrap().iso_code.unwrap().to_owned();
-    let name = city
-        .city
-        .and_then(|c| c.names)
-        .and_then(|names| names.get("en").map(|s| (*s).to_owned()));
+    let name = city.city.and_then(|c| c.names).and_then(|names| names.get("en").map(|s| (*s).to_owned()));
     Some((country, name))
 }
 
@@ -51,34 +48,19 @@ fn maxminddb_reads_back_records_and_metadata() {
     assert!(meta.description.contains_key("en"));
     assert!(meta.build_epoch > 1_600_000_000);
 
-    assert_eq!(
-        lookup(&reader, "198.51.0.0"),
-        found("BR", Some("São Paulo"))
-    );
-    assert_eq!(
-        lookup(&reader, "198.51.255.255"),
-        found("BR", Some("São Paulo"))
-    );
+    assert_eq!(lookup(&reader, "198.51.0.0"), found("BR", Some("São Paulo")));
+    assert_eq!(lookup(&reader, "198.51.255.255"), found("BR", Some("São Paulo")));
     assert_eq!(lookup(&reader, "198.50.255.255"), None);
     assert_eq!(lookup(&reader, "198.52.0.0"), None);
     assert_eq!(lookup(&reader, "203.0.113.7"), found("NZ", None));
     assert_eq!(lookup(&reader, "203.0.113.6"), None);
     assert_eq!(lookup(&reader, "203.0.113.8"), None);
     assert_eq!(lookup(&reader, "2001:db8::"), found("DE", Some("Berlin")));
-    assert_eq!(
-        lookup(&reader, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"),
-        found("DE", Some("Berlin"))
-    );
+    assert_eq!(lookup(&reader, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"), found("DE", Some("Berlin")));
     assert_eq!(lookup(&reader, "2001:db9::"), None);
     // The IPv4-mapped alias and the IPv4-compatible form of an address.
-    assert_eq!(
-        lookup(&reader, "::ffff:198.51.3.4"),
-        found("BR", Some("São Paulo"))
-    );
-    assert_eq!(
-        lookup(&reader, "::198.51.3.4"),
-        found("BR", Some("São Paulo"))
-    );
+    assert_eq!(lookup(&reader, "::ffff:198.51.3.4"), found("BR", Some("São Paulo")));
+    assert_eq!(lookup(&reader, "::198.51.3.4"), found("BR", Some("São Paulo")));
     assert_eq!(lookup(&reader, "::ffff:10.0.0.1"), None);
 
     // The prefix the reader reports is the stored network's.
@@ -134,18 +116,9 @@ fn rejects_malformed_networks() {
     assert!(w.insert(ip("1.2.3.0"), 33, v()).is_err());
     assert!(w.insert(ip("1.2.3.4"), 24, v()).is_err(), "host bits");
     assert!(w.insert(ip("2001:db8::"), 129, v()).is_err());
-    assert!(
-        w.insert(ip("::"), 0, v()).is_err(),
-        "contains the IPv4 space"
-    );
-    assert!(
-        w.insert(ip("::"), 64, v()).is_err(),
-        "contains the IPv4 space"
-    );
-    assert!(
-        w.insert(ip("::ffff:1.2.3.0"), 120, v()).is_err(),
-        "IPv4-mapped"
-    );
+    assert!(w.insert(ip("::"), 0, v()).is_err(), "contains the IPv4 space");
+    assert!(w.insert(ip("::"), 64, v()).is_err(), "contains the IPv4 space");
+    assert!(w.insert(ip("::ffff:1.2.3.0"), 120, v()).is_err(), "IPv4-mapped");
     assert!(w.insert(ip("::1"), 128, v()).is_err(), "inside ::/96");
     w.insert(ip("1.2.3.0"), 24, v()).unwrap();
     let twice = w.insert(ip("1.2.3.0"), 24, v()).unwrap_err();
@@ -156,21 +129,14 @@ fn rejects_malformed_networks() {
 
 #[test]
 fn identical_records_are_stored_once() {
-    let count = |haystack: &[u8], needle: &[u8]| {
-        haystack
-            .windows(needle.len())
-            .filter(|w| *w == needle)
-            .count()
-    };
+    let count = |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).filter(|w| *w == needle).count();
     let mut w = MmdbWriter::new("T");
     for n in 1..=3 {
         let record = city_record(&entry("0.0.0.0", 0, "BR", Some("Recife")));
-        w.insert(IpAddr::V4(Ipv4Addr::new(192, 0, n, 0)), 24, record)
-            .unwrap();
+        w.insert(IpAddr::V4(Ipv4Addr::new(192, 0, n, 0)), 24, record).unwrap();
     }
     let other = city_record(&entry("0.0.0.0", 0, "BR", Some("Olinda")));
-    w.insert(IpAddr::V4(Ipv4Addr::new(192, 0, 9, 0)), 24, other)
-        .unwrap();
+    w.insert(IpAddr::V4(Ipv4Addr::new(192, 0, 9, 0)), 24, other).unwrap();
     let bytes = w.to_bytes().unwrap();
     assert_eq!(count(&bytes, b"Recife"), 1);
     assert_eq!(count(&bytes, b"Olinda"), 1);
@@ -194,23 +160,12 @@ fn large_values_and_all_types_round_trip() {
         ("double", MmdbValue::Double(-23.5)),
         ("yes", MmdbValue::Bool(true)),
         ("no", MmdbValue::Bool(false)),
-        (
-            "array",
-            MmdbValue::Array((0..40).map(|i| MmdbValue::U32(i * 1000)).collect()),
-        ),
+        ("array", MmdbValue::Array((0..40).map(|i| MmdbValue::U32(i * 1000)).collect())),
     ]);
     let mut w = MmdbWriter::new("Types");
-    w.insert(
-        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0)),
-        48,
-        record,
-    )
-    .unwrap();
+    w.insert(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0)), 48, record).unwrap();
     let reader = Reader::from_source(w.to_bytes().unwrap()).unwrap();
-    let got: serde_json::Value = reader
-        .lookup("2001:db8::42".parse().unwrap())
-        .unwrap()
-        .unwrap();
+    let got: serde_json::Value = reader.lookup("2001:db8::42".parse().unwrap()).unwrap().unwrap();
     assert_eq!(got["short"], long(28));
     assert_eq!(got["s29"].as_str().unwrap().len(), 29);
     assert_eq!(got["s284"].as_str().unwrap().len(), 284);
@@ -234,26 +189,10 @@ fn shared_values_become_pointers_of_every_short_form() {
     // "one" lands at offset 0 (11-bit pointer), "two" after 3000 bytes
     // (19-bit), "three" after 600 000 more (27-bit).
     let pad = |n: usize| MmdbValue::str("p".repeat(n));
-    w.insert(
-        net(1),
-        24,
-        MmdbValue::map([("s", shared("one")), ("pad", pad(3000))]),
-    )
-    .unwrap();
-    w.insert(
-        net(2),
-        24,
-        MmdbValue::map([("s", shared("two")), ("t", shared("one"))]),
-    )
-    .unwrap();
-    w.insert(net(3), 24, MmdbValue::map([("pad", pad(600_000))]))
-        .unwrap();
-    w.insert(
-        net(4),
-        24,
-        MmdbValue::map([("s", shared("three")), ("t", shared("one"))]),
-    )
-    .unwrap();
+    w.insert(net(1), 24, MmdbValue::map([("s", shared("one")), ("pad", pad(3000))])).unwrap();
+    w.insert(net(2), 24, MmdbValue::map([("s", shared("two")), ("t", shared("one"))])).unwrap();
+    w.insert(net(3), 24, MmdbValue::map([("pad", pad(600_000))])).unwrap();
+    w.insert(net(4), 24, MmdbValue::map([("s", shared("three")), ("t", shared("one"))])).unwrap();
     let bytes = w.to_bytes().unwrap();
     let count = |needle: &[u8]| bytes.windows(needle.len()).filter(|w| *w == needle).count();
     assert_eq!(count(b"one"), 1);
@@ -270,12 +209,7 @@ fn shared_values_become_pointers_of_every_short_form() {
     assert_eq!(forms, [2, 2, 3, 3, 4]);
 
     let reader = Reader::from_source(bytes).unwrap();
-    let get = |n: u8| -> serde_json::Value {
-        reader
-            .lookup(IpAddr::V4(Ipv4Addr::new(192, 0, n, 1)))
-            .unwrap()
-            .unwrap()
-    };
+    let get = |n: u8| -> serde_json::Value { reader.lookup(IpAddr::V4(Ipv4Addr::new(192, 0, n, 1))).unwrap().unwrap() };
     assert_eq!(get(1)["s"]["v"], "one");
     assert_eq!(get(2)["s"]["v"], "two");
     assert_eq!(get(2)["t"]["v"], "one");
@@ -288,10 +222,7 @@ fn shared_values_become_pointers_of_every_short_form() {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 11
     }
 }
@@ -307,56 +238,34 @@ fn random_networks_match_longest_prefix_oracle() {
         // Few distinct top bytes, so networks nest and overlap.
         let addr = (((rng.next() % 4) as u32) << 30) | (rng.next() as u32 & 0x3fff_ffff);
         let prefix = (rng.next() % 33) as u8;
-        let net = if prefix == 0 {
-            0
-        } else {
-            addr & (u32::MAX << (32 - prefix))
-        };
+        let net = if prefix == 0 { 0 } else { addr & (u32::MAX << (32 - prefix)) };
         if seen.insert((net, prefix)) {
             nets.push((net, prefix, nets.len() as u32));
         }
     }
     let oracle = |ip: u32| {
         nets.iter()
-            .filter(|(net, prefix, _)| {
-                *prefix == 0 || (ip ^ net) & (u32::MAX << (32 - prefix)) == 0
-            })
+            .filter(|(net, prefix, _)| *prefix == 0 || (ip ^ net) & (u32::MAX << (32 - prefix)) == 0)
             .max_by_key(|(_, prefix, _)| *prefix)
             .map(|(_, _, id)| *id)
     };
     let mut probes: Vec<u32> = (0..2000).map(|_| rng.next() as u32).collect();
     for (net, prefix, _) in &nets {
-        let size = if *prefix == 0 {
-            u32::MAX
-        } else {
-            (1u32 << (32 - prefix)) - 1
-        };
-        probes.extend([
-            *net,
-            net.wrapping_sub(1),
-            net + size,
-            (net + size).wrapping_add(1),
-        ]);
+        let size = if *prefix == 0 { u32::MAX } else { (1u32 << (32 - prefix)) - 1 };
+        probes.extend([*net, net.wrapping_sub(1), net + size, (net + size).wrapping_add(1)]);
     }
     for record_size in [24, 28, 32] {
         let mut w = MmdbWriter::new("Random").record_size(record_size);
         for (net, prefix, id) in &nets {
             let value = MmdbValue::map([("id", MmdbValue::U32(*id))]);
-            w.insert(IpAddr::V4(Ipv4Addr::from(*net)), *prefix, value)
-                .unwrap();
+            w.insert(IpAddr::V4(Ipv4Addr::from(*net)), *prefix, value).unwrap();
         }
         let reader = Reader::from_source(w.to_bytes().unwrap()).unwrap();
         assert_eq!(reader.metadata.record_size, record_size);
         for &ip in &probes {
-            let got: Option<serde_json::Value> =
-                reader.lookup(IpAddr::V4(Ipv4Addr::from(ip))).unwrap();
+            let got: Option<serde_json::Value> = reader.lookup(IpAddr::V4(Ipv4Addr::from(ip))).unwrap();
             let got = got.map(|v| v["id"].as_u64().unwrap() as u32);
-            assert_eq!(
-                got,
-                oracle(ip),
-                "{} with {record_size}-bit records",
-                Ipv4Addr::from(ip)
-            );
+            assert_eq!(got, oracle(ip), "{} with {record_size}-bit records", Ipv4Addr::from(ip));
         }
     }
 }

@@ -18,28 +18,15 @@ pub struct ProjectKeys {
 }
 
 /// Runs `px admin project create NAME --json` on `data_dir`.
-pub fn create_project(
-    bin: &Path,
-    data_dir: &Path,
-    name: &str,
-    tenant: Option<&str>,
-) -> ProjectKeys {
+pub fn create_project(bin: &Path, data_dir: &Path, name: &str, tenant: Option<&str>) -> ProjectKeys {
     let mut cmd = Command::new(bin);
-    cmd.args(["admin", "project", "create", name, "--json", "--data-dir"])
-        .arg(data_dir);
+    cmd.args(["admin", "project", "create", name, "--json", "--data-dir"]).arg(data_dir);
     if let Some(t) = tenant {
         cmd.args(["--tenant", t]);
     }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("running {}: {e}", bin.display()));
-    assert!(
-        out.status.success(),
-        "px admin project create failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("bad --json output: {e}"));
+    let out = cmd.output().unwrap_or_else(|e| panic!("running {}: {e}", bin.display()));
+    assert!(out.status.success(), "px admin project create failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("bad --json output: {e}"));
     ProjectKeys {
         tenant_id: v["tenant_id"].as_i64().unwrap_or_default(),
         project_id: v["project_id"].as_i64().unwrap_or_default(),
@@ -50,17 +37,8 @@ pub fn create_project(
 
 /// Runs any `px` command on `data_dir`, returning stdout; panics on failure.
 pub fn px(bin: &Path, data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(bin)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        out.status.success(),
-        "px {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(bin).args(args).arg("--data-dir").arg(data_dir).output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "px {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -78,34 +56,21 @@ impl PxServer {
         Self::start_with_args(bin, data_dir, env, &[])
     }
 
-    pub fn start_with_args(
-        bin: &Path,
-        data_dir: &Path,
-        env: &[(&str, &str)],
-        args: &[&str],
-    ) -> Self {
+    pub fn start_with_args(bin: &Path, data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Self {
         let mut cmd = Command::new(bin);
-        cmd.args(["serve", "--port", "0", "--data-dir"])
-            .arg(data_dir)
-            .args(args)
-            .stdout(Stdio::piped());
+        cmd.args(["serve", "--port", "0", "--data-dir"]).arg(data_dir).args(args).stdout(Stdio::piped());
         cmd.env("PX_LOG", "warn");
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
         let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
         let mut lines = BufReader::new(stdout).lines();
         let printed = Arc::new(Mutex::new(Vec::new()));
         let base = loop {
             match lines.next() {
                 Some(Ok(line)) => {
-                    printed
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(line.clone());
+                    printed.lock().unwrap_or_else(|e| e.into_inner()).push(line.clone());
                     if let Some(b) = line.strip_prefix("listening on ") {
                         break b.to_string();
                     }
@@ -122,12 +87,7 @@ impl PxServer {
                 sink.lock().unwrap_or_else(|e| e.into_inner()).push(line);
             }
         });
-        Self {
-            child,
-            base,
-            data_dir: data_dir.to_path_buf(),
-            stdout: printed,
-        }
+        Self { child, base, data_dir: data_dir.to_path_buf(), stdout: printed }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -147,9 +107,7 @@ impl PxServer {
     /// SIGTERM, then waits (up to `timeout`) for the process to exit;
     /// returns its exit status, or `None` if it did not exit in time.
     pub fn terminate(mut self, timeout: std::time::Duration) -> Option<std::process::ExitStatus> {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let deadline = std::time::Instant::now() + timeout;
         while std::time::Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -164,13 +122,7 @@ impl PxServer {
     pub async fn wait_for_output(&self, needle: &str, timeout: std::time::Duration) -> bool {
         let deadline = std::time::Instant::now() + timeout;
         while std::time::Instant::now() < deadline {
-            if self
-                .stdout
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .any(|l| l.contains(needle))
-            {
+            if self.stdout.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|l| l.contains(needle)) {
                 return true;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -104,11 +104,7 @@ pub enum UserCmd {
     },
 }
 
-async fn tenant(
-    meta: &dyn MetaStore,
-    config: &PxConfig,
-    name: Option<&str>,
-) -> Result<px_store::Tenant> {
+async fn tenant(meta: &dyn MetaStore, config: &PxConfig, name: Option<&str>) -> Result<px_store::Tenant> {
     let Some(name) = name else {
         return bootstrap::default_tenant(meta, &config.server.rate_limits.default_plan).await;
     };
@@ -137,9 +133,7 @@ fn print<T: serde::Serialize>(json: bool, value: &T, text: impl FnOnce() -> Stri
 }
 
 pub async fn run(config: PxConfig, cmd: AdminCommand) -> Result<()> {
-    let meta = crate::serve::open_meta(&config)
-        .await
-        .context("opening the metadata store")?;
+    let meta = crate::serve::open_meta(&config).await.context("opening the metadata store")?;
     let meta = meta.as_ref();
     match cmd {
         AdminCommand::Tenant(TenantCmd::Create { name, plan, json }) => {
@@ -148,24 +142,15 @@ pub async fn run(config: PxConfig, cmd: AdminCommand) -> Result<()> {
                 bail!("plan {plan:?} is not defined in server.rate_limits.plans");
             }
             let t = meta.create_tenant(&name, &plan).await?;
-            print(json, &t, || {
-                format!("tenant {} created (id {}, plan {})", t.name, t.id, t.plan)
-            })
+            print(json, &t, || format!("tenant {} created (id {}, plan {})", t.name, t.id, t.plan))
         }
         AdminCommand::Tenant(TenantCmd::List { json }) => {
             let all = meta.list_tenants().await?;
             print(json, &all, || {
-                all.iter()
-                    .map(|t| format!("{}\t{}\t{}", t.id, t.name, t.plan))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                all.iter().map(|t| format!("{}\t{}\t{}", t.id, t.name, t.plan)).collect::<Vec<_>>().join("\n")
             })
         }
-        AdminCommand::Project(ProjectCmd::Create {
-            name,
-            tenant: t,
-            json,
-        }) => {
+        AdminCommand::Project(ProjectCmd::Create { name, tenant: t, json }) => {
             let t = tenant(meta, &config, t.as_deref()).await?;
             let (_, keys) = bootstrap::create_project_with_keys(meta, t.id, &name).await?;
             print(json, &keys, || {
@@ -184,24 +169,13 @@ pub async fn run(config: PxConfig, cmd: AdminCommand) -> Result<()> {
                     .join("\n")
             })
         }
-        AdminCommand::Key(KeyCmd::Create {
-            project,
-            kind,
-            label,
-            json,
-        }) => {
+        AdminCommand::Key(KeyCmd::Create { project, kind, label, json }) => {
             let scope = project_scope(meta, project).await?;
-            let kind = if kind == "secret" {
-                KeyKind::Secret
-            } else {
-                KeyKind::Ingest
-            };
+            let kind = if kind == "secret" { KeyKind::Secret } else { KeyKind::Ingest };
             let (key, token) = meta.create_key(scope, kind, &label).await?;
-            print(
-                json,
-                &json!({"id": key.id, "kind": key.kind, "key": token}),
-                || format!("{} key {} created: {token}", kind.as_str(), key.id),
-            )
+            print(json, &json!({"id": key.id, "kind": key.kind, "key": token}), || {
+                format!("{} key {} created: {token}", kind.as_str(), key.id)
+            })
         }
         AdminCommand::Key(KeyCmd::List { project, json }) => {
             let scope = project_scope(meta, project).await?;
@@ -216,26 +190,15 @@ pub async fn run(config: PxConfig, cmd: AdminCommand) -> Result<()> {
         AdminCommand::Key(KeyCmd::Revoke { project, key_id }) => {
             let scope = project_scope(meta, project).await?;
             meta.revoke_key(scope, key_id).await?;
-            println!(
-                "key {key_id} revoked (servers stop accepting it within server.key_cache_secs)"
-            );
+            println!("key {key_id} revoked (servers stop accepting it within server.key_cache_secs)");
             Ok(())
         }
-        AdminCommand::User(UserCmd::Create {
-            email,
-            password,
-            tenant: t,
-            role,
-        }) => {
+        AdminCommand::User(UserCmd::Create { email, password, tenant: t, role }) => {
             let t = tenant(meta, &config, t.as_deref()).await?;
             let role = Role::parse(&role).ok_or_else(|| anyhow!("unknown role {role}"))?;
             let user = meta.create_user(&email, &password).await?;
             meta.add_member(user.id, TenantId(t.id.0), role).await?;
-            println!(
-                "user {email} created as {} of tenant {}",
-                role.as_str(),
-                t.name
-            );
+            println!("user {email} created as {} of tenant {}", role.as_str(), t.name);
             Ok(())
         }
         AdminCommand::User(UserCmd::SetPassword { email, password }) => {

@@ -64,12 +64,8 @@ struct Template {
 const ID_PREFIX: &str = "00000000-0000-4000-8000-";
 
 fn templates(n_batches: usize, batch: usize) -> Result<Vec<Template>> {
-    let sim = |seed| SimConfig {
-        seed,
-        start_micros: crate::simulate::default_start(1),
-        days: 1,
-        visitors_per_day: 20_000,
-    };
+    let sim =
+        |seed| SimConfig { seed, start_micros: crate::simulate::default_start(1), days: 1, visitors_per_day: 20_000 };
     let mut seed = 1;
     let mut simulator = Simulator::new(sim(seed));
     let mut out = Vec::with_capacity(n_batches);
@@ -120,10 +116,7 @@ async fn raw_ceiling(templates: &[Template], total: usize) -> Result<f64> {
     let dir = tempfile::tempdir()?;
     let store = DuckDbEventStore::open(&dir.path().join("raw.duckdb"), None)?;
     let pipeline = crate::serve::pipeline(&PxConfig::default())?;
-    let scope = ProjectScope {
-        tenant_id: TenantId(1),
-        project_id: ProjectId(1),
-    };
+    let scope = ProjectScope { tenant_id: TenantId(1), project_id: ProjectId(1) };
     let counter = AtomicU64::new(0);
     let mut chunks: Vec<Vec<ScopedEvent>> = Vec::new();
     let mut chunk = Vec::new();
@@ -175,22 +168,11 @@ impl Drop for Child {
 fn start_server(data_dir: &std::path::Path) -> Result<Child> {
     let exe = std::env::current_exe()?;
     let out = Command::new(&exe)
-        .args([
-            "admin",
-            "project",
-            "create",
-            "bench",
-            "--json",
-            "--data-dir",
-        ])
+        .args(["admin", "project", "create", "bench", "--json", "--data-dir"])
         .arg(data_dir)
         .output()?;
-    let keys: Value =
-        serde_json::from_slice(&out.stdout).context("px admin project create --json")?;
-    let ingest_key = keys["ingest_key"]
-        .as_str()
-        .ok_or_else(|| anyhow!("no ingest key"))?
-        .to_string();
+    let keys: Value = serde_json::from_slice(&out.stdout).context("px admin project create --json")?;
+    let ingest_key = keys["ingest_key"].as_str().ok_or_else(|| anyhow!("no ingest key"))?.to_string();
     let mut child = Command::new(&exe)
         .args(["serve", "--port", "0", "--data-dir"])
         .arg(data_dir)
@@ -200,28 +182,20 @@ fn start_server(data_dir: &std::path::Path) -> Result<Child> {
     let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
     let mut lines = BufReader::new(stdout).lines();
     let base = loop {
-        let line = lines
-            .next()
-            .ok_or_else(|| anyhow!("px serve exited before listening"))??;
+        let line = lines.next().ok_or_else(|| anyhow!("px serve exited before listening"))??;
         if let Some(b) = line.strip_prefix("listening on ") {
             break b.to_string();
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    Ok(Child {
-        child,
-        base,
-        ingest_key,
-    })
+    Ok(Child { child, base, ingest_key })
 }
 
 fn rss_mib(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
@@ -244,10 +218,7 @@ async fn load(
     rate: Option<f64>,
     counter: Arc<AtomicU64>,
 ) -> Phase {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(connections)
-        .build()
-        .unwrap_or_default();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build().unwrap_or_default();
     let url = format!("{}/api/v1/events/batch", server.base);
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
@@ -265,11 +236,8 @@ async fn load(
             let mut lat = Vec::new();
             let (mut events, mut errors) = (0u64, 0u64);
             let mut i = c;
-            let per_conn_interval = rate.map(|r| {
-                Duration::from_secs_f64(
-                    templates[0].id_offsets.len() as f64 * connections as f64 / r,
-                )
-            });
+            let per_conn_interval =
+                rate.map(|r| Duration::from_secs_f64(templates[0].id_offsets.len() as f64 * connections as f64 / r));
             let mut next = Instant::now();
             while !stop.load(Relaxed) {
                 if let Some(iv) = per_conn_interval {
@@ -301,12 +269,7 @@ async fn load(
     }
     tokio::time::sleep(duration).await;
     stop.store(true, Relaxed);
-    let mut phase = Phase {
-        events: 0,
-        secs: 0.0,
-        latencies_ms: Vec::new(),
-        errors: 0,
-    };
+    let mut phase = Phase { events: 0, secs: 0.0, latencies_ms: Vec::new(), errors: 0 };
     for t in tasks {
         if let Ok((lat, ev, err)) = t.await {
             phase.latencies_ms.extend(lat);
@@ -322,22 +285,16 @@ async fn load(
 async fn ingest(args: IngestArgs) -> Result<()> {
     println!("generating batches ...");
     let templates = Arc::new(templates(2_000, args.batch)?);
-    let avg_bytes = templates.iter().map(|t| t.body.len()).sum::<usize>() as f64
-        / (templates.len() * args.batch) as f64;
-    println!(
-        "measuring the raw ceiling ({} events appended straight into DuckDB) ...",
-        args.raw_events
-    );
+    let avg_bytes =
+        templates.iter().map(|t| t.body.len()).sum::<usize>() as f64 / (templates.len() * args.batch) as f64;
+    println!("measuring the raw ceiling ({} events appended straight into DuckDB) ...", args.raw_events);
     let raw = raw_ceiling(&templates, args.raw_events).await?;
 
     let dir = tempfile::tempdir()?;
     let server = start_server(dir.path())?;
     let pid = server.child.id();
     let counter = Arc::new(AtomicU64::new(1 << 40));
-    println!(
-        "sustained load: {} connections for {} s ...",
-        args.connections, args.duration
-    );
+    println!("sustained load: {} connections for {} s ...", args.connections, args.duration);
     let full = load(
         &server,
         Arc::clone(&templates),
@@ -348,11 +305,7 @@ async fn ingest(args: IngestArgs) -> Result<()> {
     )
     .await;
     let throughput = full.events as f64 / full.secs;
-    println!(
-        "half load ({:.0} events/s) for {} s ...",
-        throughput / 2.0,
-        args.latency_duration
-    );
+    println!("half load ({:.0} events/s) for {} s ...", throughput / 2.0, args.latency_duration);
     let half = load(
         &server,
         Arc::clone(&templates),

@@ -73,10 +73,7 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self {
-            format: LogFormat::Text,
-            level: "info".into(),
-        }
+        Self { format: LogFormat::Text, level: "info".into() }
     }
 }
 
@@ -90,10 +87,7 @@ pub struct BootstrapConfig {
 
 impl Default for BootstrapConfig {
     fn default() -> Self {
-        Self {
-            admin_email: "admin@px.local".into(),
-            admin_password: None,
-        }
+        Self { admin_email: "admin@px.local".into(), admin_password: None }
     }
 }
 
@@ -108,12 +102,7 @@ const SHORTCUTS: [(&str, &str); 6] = [
 ];
 
 /// Keys whose values stay strings even when they look like numbers.
-const STRING_KEYS: [&str; 4] = [
-    "data_dir",
-    "bootstrap.admin_password",
-    "ingest.geoip_db",
-    "log.level",
-];
+const STRING_KEYS: [&str; 4] = ["data_dir", "bootstrap.admin_password", "ingest.geoip_db", "log.level"];
 
 /// Loads the config: `path` must exist if given; otherwise `./px.toml` is
 /// read when present. Returns every problem found, not just the first.
@@ -123,10 +112,7 @@ pub fn load(path: Option<&Path>, env: &HashMap<String, String>) -> Result<PxConf
         Some(p) => match std::fs::read_to_string(p) {
             Ok(t) => t,
             Err(e) => {
-                return Err(vec![format!(
-                    "cannot read config file {}: {e}",
-                    p.display()
-                )]);
+                return Err(vec![format!("cannot read config file {}: {e}", p.display())]);
             }
         },
         None => std::fs::read_to_string("px.toml").unwrap_or_default(),
@@ -165,11 +151,7 @@ pub fn load(path: Option<&Path>, env: &HashMap<String, String>) -> Result<PxConf
         }
     };
     problems.extend(config.validate());
-    if problems.is_empty() {
-        Ok(config)
-    } else {
-        Err(problems)
-    }
+    if problems.is_empty() { Ok(config) } else { Err(problems) }
 }
 
 fn set_dotted(table: &mut toml::Table, key: &str, raw: &str) -> Result<(), String> {
@@ -184,18 +166,11 @@ fn set_dotted(table: &mut toml::Table, key: &str, raw: &str) -> Result<(), Strin
             .unwrap_or_else(|| toml::Value::String(raw.to_string()))
     };
     let mut parts: Vec<&str> = key.split('.').collect();
-    let last = parts
-        .pop()
-        .filter(|l| !l.is_empty())
-        .ok_or_else(|| format!("bad config key {key:?}"))?;
+    let last = parts.pop().filter(|l| !l.is_empty()).ok_or_else(|| format!("bad config key {key:?}"))?;
     let mut cur = table;
     for p in parts {
-        let entry = cur
-            .entry(p.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        cur = entry
-            .as_table_mut()
-            .ok_or_else(|| format!("config key {key:?}: {p} is not a section"))?;
+        let entry = cur.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = entry.as_table_mut().ok_or_else(|| format!("config key {key:?}: {p} is not a section"))?;
     }
     cur.insert(last.to_string(), value);
     Ok(())
@@ -204,9 +179,7 @@ fn set_dotted(table: &mut toml::Table, key: &str, raw: &str) -> Result<(), Strin
 impl PxConfig {
     /// Every problem with the values, each naming its key.
     pub fn validate(&self) -> Vec<String> {
-        let mut p = self
-            .server
-            .problems(self.ingest.limits.max_events_per_batch);
+        let mut p = self.server.problems(self.ingest.limits.max_events_per_batch);
         let l = &self.ingest.limits;
         if l.max_future_skew_secs < 60 {
             p.push("ingest.limits.max_future_skew_secs must be at least 60".into());
@@ -220,15 +193,8 @@ impl PxConfig {
         if l.max_event_bytes > l.max_decompressed_bytes {
             p.push("ingest.limits.max_event_bytes must not exceed ingest.limits.max_decompressed_bytes".into());
         }
-        if self
-            .bootstrap
-            .admin_password
-            .as_ref()
-            .is_some_and(|pw| pw.len() < 8)
-        {
-            p.push(
-                "bootstrap.admin_password (PX_ADMIN_PASSWORD) must be at least 8 characters".into(),
-            );
+        if self.bootstrap.admin_password.as_ref().is_some_and(|pw| pw.len() < 8) {
+            p.push("bootstrap.admin_password (PX_ADMIN_PASSWORD) must be at least 8 characters".into());
         }
         p
     }
@@ -247,10 +213,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -268,11 +231,7 @@ mod tests {
         std::fs::write(&f, "data_dir = \"/a\"\n[server]\nport = 9000\n").unwrap();
         let c = load(
             Some(&f),
-            &env(&[
-                ("PX_PORT", "9100"),
-                ("PX_INGEST__LIMITS__MAX_EVENTS_PER_BATCH", "100"),
-                ("PX_LOG", "debug"),
-            ]),
+            &env(&[("PX_PORT", "9100"), ("PX_INGEST__LIMITS__MAX_EVENTS_PER_BATCH", "100"), ("PX_LOG", "debug")]),
         )
         .unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/a"));
@@ -283,19 +242,13 @@ mod tests {
 
     #[test]
     fn plan_overrides_merge_with_the_built_in_plans() {
-        let c = load(
-            Some(Path::new("/dev/null")),
-            &env(&[("PX_SERVER__RATE_LIMITS__PLANS__FREE__BURST", "50000")]),
-        )
-        .unwrap();
+        let c = load(Some(Path::new("/dev/null")), &env(&[("PX_SERVER__RATE_LIMITS__PLANS__FREE__BURST", "50000")]))
+            .unwrap();
         let free = c.server.rate_limits.plans["free"];
         assert_eq!((free.events_per_second, free.burst), (Some(1000), 50000));
         assert!(c.server.rate_limits.plans.contains_key("self_hosted"));
-        let c = load(
-            Some(Path::new("/dev/null")),
-            &env(&[("PX_SERVER__RATE_LIMITS__PLANS__TEAM__BURST", "9000")]),
-        )
-        .unwrap();
+        let c = load(Some(Path::new("/dev/null")), &env(&[("PX_SERVER__RATE_LIMITS__PLANS__TEAM__BURST", "9000")]))
+            .unwrap();
         assert_eq!(c.server.rate_limits.plans["team"].events_per_second, None);
     }
 
@@ -303,25 +256,12 @@ mod tests {
     fn every_problem_is_reported_with_its_key() {
         let errs = load(
             Some(Path::new("/dev/null")),
-            &env(&[
-                ("PX_ADMIN_PASSWORD", "short"),
-                ("PX_SERVER__MAX_COMMIT_EVENTS", "0"),
-            ]),
+            &env(&[("PX_ADMIN_PASSWORD", "short"), ("PX_SERVER__MAX_COMMIT_EVENTS", "0")]),
         )
         .unwrap_err();
-        assert!(
-            errs.iter().any(|e| e.contains("bootstrap.admin_password")),
-            "{errs:?}"
-        );
-        assert!(
-            errs.iter().any(|e| e.contains("server.max_commit_events")),
-            "{errs:?}"
-        );
-        let errs = load(
-            Some(Path::new("/dev/null")),
-            &env(&[("PX_SERVER__PROT", "1")]),
-        )
-        .unwrap_err();
+        assert!(errs.iter().any(|e| e.contains("bootstrap.admin_password")), "{errs:?}");
+        assert!(errs.iter().any(|e| e.contains("server.max_commit_events")), "{errs:?}");
+        let errs = load(Some(Path::new("/dev/null")), &env(&[("PX_SERVER__PROT", "1")])).unwrap_err();
         assert!(errs[0].contains("prot"), "{errs:?}");
     }
 }

@@ -43,19 +43,13 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let env: std::collections::HashMap<String, String> = std::env::vars().collect();
     let mut config = config::load(cli.config.as_deref(), &env).map_err(|problems| {
-        anyhow::anyhow!(
-            "configuration has {} problem(s):\n  {}",
-            problems.len(),
-            problems.join("\n  ")
-        )
+        anyhow::anyhow!("configuration has {} problem(s):\n  {}", problems.len(), problems.join("\n  "))
     })?;
     if let Some(d) = cli.data_dir {
         config.data_dir = d;
     }
     init_logs(&config.log);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve::run(config, args).await,
@@ -69,9 +63,7 @@ fn main() -> Result<()> {
 fn init_logs(log: &config::LogConfig) {
     let filter = tracing_subscriber::EnvFilter::try_new(&log.level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match log.format {
         config::LogFormat::Json => builder.json().init(),
         config::LogFormat::Text => builder.init(),

@@ -43,26 +43,16 @@ pub async fn open_stores(config: &PxConfig) -> Result<Stores> {
     let meta = open_meta(config).await?;
     let path = config.events_db();
     let limit = config.store.duckdb_memory_limit.clone();
-    let events =
-        tokio::task::spawn_blocking(move || DuckDbEventStore::open(&path, limit.as_deref()))
-            .await??;
-    Ok(Stores {
-        events: Arc::new(events),
-        meta,
-    })
+    let events = tokio::task::spawn_blocking(move || DuckDbEventStore::open(&path, limit.as_deref())).await??;
+    Ok(Stores { events: Arc::new(events), meta })
 }
 
 pub fn pipeline(config: &PxConfig) -> Result<Pipeline> {
     let geo = match &config.ingest.geoip_db {
-        Some(p) => {
-            Some(GeoIp::open(p).with_context(|| format!("ingest.geoip_db {}", p.display()))?)
-        }
+        Some(p) => Some(GeoIp::open(p).with_context(|| format!("ingest.geoip_db {}", p.display()))?),
         None => None,
     };
-    Ok(Pipeline::new(
-        config.ingest.limits.clone(),
-        Enricher::new(geo),
-    ))
+    Ok(Pipeline::new(config.ingest.limits.clone(), Enricher::new(geo)))
 }
 
 pub async fn run(mut config: PxConfig, args: ServeArgs) -> Result<()> {
@@ -117,10 +107,7 @@ pub async fn run(mut config: PxConfig, args: ServeArgs) -> Result<()> {
 fn print_banner(config: &PxConfig, base: &str, boot: &bootstrap::Bootstrapped) {
     let c = &boot.credentials;
     println!();
-    println!(
-        "PX is running at {base}  (data in {})",
-        config.data_dir.display()
-    );
+    println!("PX is running at {base}  (data in {})", config.data_dir.display());
     if let Some((name, keys)) = c.projects.first() {
         println!("  project:             {name} (id {})", keys.project_id);
         println!("  ingest key (public): {}", keys.ingest_key);
@@ -137,14 +124,10 @@ fn print_banner(config: &PxConfig, base: &str, boot: &bootstrap::Bootstrapped) {
         );
     }
     match (&c.admin_password, boot.first_start) {
-        (Some(pw), true) => println!(
-            "  admin login:         {} / {pw}  (shown once; also in credentials.json)",
-            c.admin_email
-        ),
-        (None, true) => println!(
-            "  admin login:         {} / the password in PX_ADMIN_PASSWORD",
-            c.admin_email
-        ),
+        (Some(pw), true) => {
+            println!("  admin login:         {} / {pw}  (shown once; also in credentials.json)", c.admin_email)
+        }
+        (None, true) => println!("  admin login:         {} / the password in PX_ADMIN_PASSWORD", c.admin_email),
         _ => println!(
             "  keys and the generated admin password were printed at first start and saved in {}",
             bootstrap::credentials_path(&config.data_dir).display()

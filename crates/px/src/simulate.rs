@@ -52,9 +52,7 @@ pub fn default_start(days: u32) -> i64 {
 fn parse_start(s: &str) -> Result<i64> {
     let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .with_context(|| format!("--start {s:?} must be YYYY-MM-DD"))?;
-    Ok(d.and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc().timestamp_micros())
-        .unwrap_or_default())
+    Ok(d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_micros()).unwrap_or_default())
 }
 
 /// Feeds a simulation through `pipeline` and `writer` into `scope`.
@@ -71,25 +69,13 @@ pub async fn feed_direct(
     let req = RequestInfo::default();
     while let Some(batch) = simulator.next_batch(batch_size) {
         let body = serde_json::to_vec(&serde_json::json!({ "events": batch }))?;
-        let raw =
-            parse_batch(&body, &pipeline.limits).map_err(|e| anyhow!("simulated batch: {e}"))?;
+        let raw = parse_batch(&body, &pipeline.limits).map_err(|e| anyhow!("simulated batch: {e}"))?;
         let processed = pipeline.process(scope.project_id, &settings, &raw, &req, now_micros());
         if let Some((i, r)) = processed.rejected.first() {
-            bail!(
-                "simulated event {i} was rejected: {} ({})",
-                r.message,
-                r.field
-            );
+            bail!("simulated event {i} was rejected: {} ({})", r.message, r.field);
         }
-        let events = processed
-            .events
-            .into_iter()
-            .map(|event| ScopedEvent { scope, event })
-            .collect();
-        let out = writer
-            .write(events)
-            .await
-            .map_err(|e| anyhow!("store: {}", e.message))?;
+        let events = processed.events.into_iter().map(|event| ScopedEvent { scope, event }).collect();
+        let out = writer.write(events).await.map_err(|e| anyhow!("store: {}", e.message))?;
         total += out.stored as u64;
     }
     Ok(total)
@@ -97,59 +83,30 @@ pub async fn feed_direct(
 
 /// Creates the demo project (when missing) and fills it with 14 days of
 /// traffic ending today. Returns `None` when it already has events.
-pub async fn load_demo(
-    state: &AppState,
-    data_dir: &Path,
-    visitors_per_day: u32,
-) -> Result<Option<(ProjectKeys, u64)>> {
+pub async fn load_demo(state: &AppState, data_dir: &Path, visitors_per_day: u32) -> Result<Option<(ProjectKeys, u64)>> {
     let meta = state.meta.as_ref();
     let tenant = bootstrap::default_tenant(meta, "self_hosted").await?;
-    let existing = meta
-        .list_projects(Some(tenant.id))
-        .await?
-        .into_iter()
-        .find(|p| p.name == bootstrap::DEMO_PROJECT);
+    let existing = meta.list_projects(Some(tenant.id)).await?.into_iter().find(|p| p.name == bootstrap::DEMO_PROJECT);
     let (scope, keys) = match existing {
         Some(p) => {
             if state.store.count_events(p.scope()).await? > 0 {
                 return Ok(None);
             }
             let creds = bootstrap::read_credentials(data_dir);
-            let keys = creds
-                .projects
-                .into_iter()
-                .find(|(n, _)| n == bootstrap::DEMO_PROJECT)
-                .map(|(_, k)| k);
-            (
-                p.scope(),
-                keys.ok_or_else(|| {
-                    anyhow!("demo project exists but its keys are not in credentials.json")
-                })?,
-            )
+            let keys = creds.projects.into_iter().find(|(n, _)| n == bootstrap::DEMO_PROJECT).map(|(_, k)| k);
+            (p.scope(), keys.ok_or_else(|| anyhow!("demo project exists but its keys are not in credentials.json"))?)
         }
         None => {
-            let (p, keys) =
-                bootstrap::create_project_with_keys(meta, tenant.id, bootstrap::DEMO_PROJECT)
-                    .await?;
+            let (p, keys) = bootstrap::create_project_with_keys(meta, tenant.id, bootstrap::DEMO_PROJECT).await?;
             let mut creds = bootstrap::read_credentials(data_dir);
-            creds
-                .projects
-                .push((bootstrap::DEMO_PROJECT.to_string(), keys.clone()));
+            creds.projects.push((bootstrap::DEMO_PROJECT.to_string(), keys.clone()));
             bootstrap::write_credentials(data_dir, &creds)?;
             (p.scope(), keys)
         }
     };
     let days = 14;
-    let sim = SimConfig {
-        seed: 7,
-        start_micros: default_start(days),
-        days,
-        visitors_per_day,
-    };
-    tracing::info!(
-        approx_events = px_simulate::approx_events(&sim),
-        "loading the demo project"
-    );
+    let sim = SimConfig { seed: 7, start_micros: default_start(days), days, visitors_per_day };
+    tracing::info!(approx_events = px_simulate::approx_events(&sim), "loading the demo project");
     let n = feed_direct(&state.pipeline, &state.writer, scope, sim, 1000).await?;
     Ok(Some((keys, n)))
 }
@@ -159,23 +116,17 @@ pub async fn run(config: PxConfig, args: SimulateArgs) -> Result<()> {
         Some(s) => parse_start(s)?,
         None => default_start(args.days),
     };
-    let sim = SimConfig {
-        seed: args.seed,
-        start_micros: start,
-        days: args.days,
-        visitors_per_day: args.visitors_per_day,
-    };
+    let sim =
+        SimConfig { seed: args.seed, start_micros: start, days: args.days, visitors_per_day: args.visitors_per_day };
     let started = std::time::Instant::now();
     let n = match (&args.http, &args.key) {
         (Some(url), Some(key)) => feed_http(url, key, sim, args.batch_size).await?,
         (Some(_), None) => bail!("--http needs --key (a project's ingest key)"),
         (None, _) => {
-            let project = args
-                .project
-                .ok_or_else(|| anyhow!("--project is required without --http"))?;
-            let stores = crate::serve::open_stores(&config).await.context(
-                "opening the store (is px serve running on this data dir? then use --http)",
-            )?;
+            let project = args.project.ok_or_else(|| anyhow!("--project is required without --http"))?;
+            let stores = crate::serve::open_stores(&config)
+                .await
+                .context("opening the store (is px serve running on this data dir? then use --http)")?;
             let scope = stores
                 .meta
                 .list_projects(None)
@@ -185,27 +136,13 @@ pub async fn run(config: PxConfig, args: SimulateArgs) -> Result<()> {
                 .map(|p| p.scope())
                 .ok_or_else(|| anyhow!("no project {project}"))?;
             let metrics = Arc::new(px_server::metrics::Metrics::default());
-            let (writer, _task) = px_server::writer::start(
-                Arc::clone(&stores.events),
-                writer_config(&config),
-                metrics,
-            )
-            .await?;
-            feed_direct(
-                &crate::serve::pipeline(&config)?,
-                &writer,
-                scope,
-                sim,
-                args.batch_size,
-            )
-            .await?
+            let (writer, _task) =
+                px_server::writer::start(Arc::clone(&stores.events), writer_config(&config), metrics).await?;
+            feed_direct(&crate::serve::pipeline(&config)?, &writer, scope, sim, args.batch_size).await?
         }
     };
     let secs = started.elapsed().as_secs_f64();
-    println!(
-        "{n} events in {secs:.1} s ({:.0} events/s)",
-        n as f64 / secs
-    );
+    println!("{n} events in {secs:.1} s ({:.0} events/s)", n as f64 / secs);
     Ok(())
 }
 
@@ -230,12 +167,7 @@ async fn feed_http(url: &str, key: &str, sim: SimConfig, batch_size: usize) -> R
         let body = serde_json::json!({ "events": batch });
         let mut attempt = 0;
         loop {
-            let resp = client
-                .post(&endpoint)
-                .bearer_auth(key)
-                .json(&body)
-                .send()
-                .await;
+            let resp = client.post(&endpoint).bearer_auth(key).json(&body).send().await;
             match resp {
                 Ok(r) if r.status().is_success() => {
                     let v: serde_json::Value = r.json().await?;
@@ -243,11 +175,7 @@ async fn feed_http(url: &str, key: &str, sim: SimConfig, batch_size: usize) -> R
                     break;
                 }
                 Ok(r) if r.status().is_client_error() && r.status().as_u16() != 429 => {
-                    bail!(
-                        "the server refused a batch: {} {}",
-                        r.status(),
-                        r.text().await.unwrap_or_default()
-                    )
+                    bail!("the server refused a batch: {} {}", r.status(), r.text().await.unwrap_or_default())
                 }
                 other if attempt < 8 => {
                     attempt += 1;

@@ -30,22 +30,8 @@ async fn all_event_ids(c: &Client, base: &str, project: i64, secret: &str) -> Ve
         if let Some(cur) = &cursor {
             url.push_str(&format!("&cursor={cur}"));
         }
-        let page: Value = c
-            .get(url)
-            .bearer_auth(secret)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ids.extend(
-            page["events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["event_id"].as_str().unwrap().to_string()),
-        );
+        let page: Value = c.get(url).bearer_auth(secret).send().await.unwrap().json().await.unwrap();
+        ids.extend(page["events"].as_array().unwrap().iter().map(|e| e["event_id"].as_str().unwrap().to_string()));
         match page["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_string()),
             None => return ids,
@@ -86,13 +72,7 @@ async fn kill_nine_under_load_loses_nothing_acknowledged() {
         );
         senders.push(tokio::spawn(async move {
             for b in (s..BATCHES).step_by(SENDERS) {
-                match client
-                    .post(&url)
-                    .bearer_auth(&key)
-                    .json(&batches[b])
-                    .send()
-                    .await
-                {
+                match client.post(&url).bearer_auth(&key).json(&batches[b]).send().await {
                     Ok(r) if r.status() == 200 => {
                         acked.lock().unwrap().push(b);
                         if ack_count.fetch_add(1, Ordering::SeqCst) + 1 == KILL_AFTER_ACKS {
@@ -110,11 +90,7 @@ async fn kill_nine_under_load_loses_nothing_acknowledged() {
         s.await.unwrap();
     }
     let acked: HashSet<usize> = acked.lock().unwrap().iter().copied().collect();
-    assert!(
-        acked.len() >= KILL_AFTER_ACKS && acked.len() < BATCHES,
-        "the kill must land mid-load: {}",
-        acked.len()
-    );
+    assert!(acked.len() >= KILL_AFTER_ACKS && acked.len() < BATCHES, "the kill must land mid-load: {}", acked.len());
 
     // Restart on the same data dir: every acknowledged event is there, once.
     let server = PxServer::start(bin(), dir.path(), &[]);
@@ -123,16 +99,10 @@ async fn kill_nine_under_load_loses_nothing_acknowledged() {
     for id in &ids {
         *counts.entry(id.as_str()).or_default() += 1;
     }
-    assert!(
-        counts.values().all(|&n| n == 1),
-        "an event was stored twice"
-    );
+    assert!(counts.values().all(|&n| n == 1), "an event was stored twice");
     for b in &acked {
         for e in batches[*b]["events"].as_array().unwrap() {
-            assert!(
-                counts.contains_key(e["event_id"].as_str().unwrap()),
-                "acknowledged batch {b} lost an event"
-            );
+            assert!(counts.contains_key(e["event_id"].as_str().unwrap()), "acknowledged batch {b} lost an event");
         }
     }
 
@@ -140,13 +110,7 @@ async fn kill_nine_under_load_loses_nothing_acknowledged() {
     // hard on dedupe, everything else too): the total is exact.
     let url = server.url("/api/v1/events/batch");
     for b in batches.iter() {
-        let r = client
-            .post(&url)
-            .bearer_auth(&keys.ingest_key)
-            .json(b)
-            .send()
-            .await
-            .unwrap();
+        let r = client.post(&url).bearer_auth(&keys.ingest_key).json(b).send().await.unwrap();
         assert_eq!(r.status(), 200);
     }
     let ids = all_event_ids(&client, &server.base, keys.project_id, &keys.secret_key).await;

@@ -15,11 +15,7 @@ fn bin() -> &'static Path {
 #[tokio::test]
 async fn keys_and_users_stay_inside_their_tenant() {
     let dir = tempfile::tempdir().unwrap();
-    let server = PxServer::start(
-        bin(),
-        dir.path(),
-        &[("PX_ADMIN_PASSWORD", "admin-password-1")],
-    );
+    let server = PxServer::start(bin(), dir.path(), &[("PX_ADMIN_PASSWORD", "admin-password-1")]);
     // Tenant A (the default one) and tenant B, created while serving.
     let a = create_project(bin(), dir.path(), "a", None);
     px(bin(), dir.path(), &["admin", "tenant", "create", "acme"]);
@@ -44,52 +40,25 @@ async fn keys_and_users_stay_inside_their_tenant() {
 
     let c = Client::new();
     let send = |key: &str, name: &str| {
-        c.post(server.url("/api/v1/events"))
-            .bearer_auth(key)
-            .json(&json!({"event": name, "distinct_id": "u"}))
-            .send()
+        c.post(server.url("/api/v1/events")).bearer_auth(key).json(&json!({"event": name, "distinct_id": "u"})).send()
     };
     assert_eq!(send(&a.ingest_key, "in_a").await.unwrap().status(), 200);
     assert_eq!(send(&b.ingest_key, "in_b").await.unwrap().status(), 200);
     let list = |project: i64, token: String| {
-        c.get(server.url(&format!("/api/v1/projects/{project}/events")))
-            .bearer_auth(token)
-            .send()
+        c.get(server.url(&format!("/api/v1/projects/{project}/events"))).bearer_auth(token).send()
     };
 
     // A's secret key reads A, not B (404: B's existence is not revealed).
-    let own: Value = list(a.project_id, a.secret_key.clone())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let own: Value = list(a.project_id, a.secret_key.clone()).await.unwrap().json().await.unwrap();
     assert_eq!(own["total"], 1);
     assert_eq!(own["events"][0]["event"], "in_a");
-    assert_eq!(
-        list(b.project_id, a.secret_key.clone())
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(list(b.project_id, a.secret_key.clone()).await.unwrap().status(), 404);
     // Ingest keys are write-only.
-    assert_eq!(
-        list(a.project_id, a.ingest_key.clone())
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
+    assert_eq!(list(a.project_id, a.ingest_key.clone()).await.unwrap().status(), 403);
     // A key has no say over which project it writes to: A's key always
     // writes to A, so B's count does not move.
     assert_eq!(send(&a.ingest_key, "again_a").await.unwrap().status(), 200);
-    let theirs: Value = list(b.project_id, b.secret_key.clone())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let theirs: Value = list(b.project_id, b.secret_key.clone()).await.unwrap().json().await.unwrap();
     assert_eq!(theirs["total"], 1);
     assert_eq!(theirs["events"][0]["event"], "in_b");
     // A person lookup across tenants is as blind as a listing.
@@ -103,37 +72,16 @@ async fn keys_and_users_stay_inside_their_tenant() {
 
     // Users: bob (tenant B) reads B but not A; the admin (tenant A) not B.
     let login = |email: &str, pw: &str| {
-        c.post(server.url("/api/v1/auth/login"))
-            .json(&json!({"email": email, "password": pw}))
-            .send()
+        c.post(server.url("/api/v1/auth/login")).json(&json!({"email": email, "password": pw})).send()
     };
-    assert_eq!(
-        login("bob@acme.io", "wrong-password")
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
-    let bob: Value = login("bob@acme.io", "bob-password")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(login("bob@acme.io", "wrong-password").await.unwrap().status(), 401);
+    let bob: Value = login("bob@acme.io", "bob-password").await.unwrap().json().await.unwrap();
     let bob = bob["token"].as_str().unwrap().to_string();
     assert_eq!(list(b.project_id, bob.clone()).await.unwrap().status(), 200);
     assert_eq!(list(a.project_id, bob.clone()).await.unwrap().status(), 404);
-    let admin: Value = login("admin@px.local", "admin-password-1")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let admin: Value = login("admin@px.local", "admin-password-1").await.unwrap().json().await.unwrap();
     let admin = admin["token"].as_str().unwrap().to_string();
-    assert_eq!(
-        list(a.project_id, admin.clone()).await.unwrap().status(),
-        200
-    );
+    assert_eq!(list(a.project_id, admin.clone()).await.unwrap().status(), 200);
     assert_eq!(list(b.project_id, admin).await.unwrap().status(), 404);
     // The session cookie works as well as the bearer token.
     let r = c
@@ -143,13 +91,7 @@ async fn keys_and_users_stay_inside_their_tenant() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(
-        list(b.project_id, "pxu_forged".into())
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(list(b.project_id, "pxu_forged".into()).await.unwrap().status(), 401);
 }
 
 #[tokio::test]
@@ -168,35 +110,10 @@ async fn revoked_keys_stop_working() {
     let keys: Value = serde_json::from_str(&px(
         bin(),
         dir.path(),
-        &[
-            "admin",
-            "key",
-            "list",
-            "--project",
-            &a.project_id.to_string(),
-            "--json",
-        ],
+        &["admin", "key", "list", "--project", &a.project_id.to_string(), "--json"],
     ))
     .unwrap();
-    let ingest_id = keys
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kind"] == "ingest")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    px(
-        bin(),
-        dir.path(),
-        &[
-            "admin",
-            "key",
-            "revoke",
-            "--project",
-            &a.project_id.to_string(),
-            &ingest_id.to_string(),
-        ],
-    );
+    let ingest_id = keys.as_array().unwrap().iter().find(|k| k["kind"] == "ingest").unwrap()["id"].as_i64().unwrap();
+    px(bin(), dir.path(), &["admin", "key", "revoke", "--project", &a.project_id.to_string(), &ingest_id.to_string()]);
     assert_eq!(send().await.unwrap().status(), 401);
 }

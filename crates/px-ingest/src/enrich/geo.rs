@@ -66,24 +66,16 @@ impl std::fmt::Debug for GeoIp {
 impl GeoIp {
     /// Reads the database at `path` into memory and validates it.
     pub fn open(path: &Path) -> Result<Self, GeoError> {
-        let buf = std::fs::read(path).map_err(|source| GeoError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let buf = std::fs::read(path).map_err(|source| GeoError::Read { path: path.to_path_buf(), source })?;
         Self::from_buf(buf, path)
     }
 
     /// Validates and loads the database `buf` read from `path`.
     fn from_buf(buf: Vec<u8>, path: &Path) -> Result<Self, GeoError> {
-        let corrupt = |reason: String| GeoError::Corrupt {
-            path: path.to_path_buf(),
-            reason,
-        };
+        let corrupt = |reason: String| GeoError::Corrupt { path: path.to_path_buf(), reason };
         let shape = validate(&buf).map_err(corrupt)?;
-        let reader = maxminddb::Reader::from_source(buf).map_err(|source| GeoError::Reader {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let reader = maxminddb::Reader::from_source(buf)
+            .map_err(|source| GeoError::Reader { path: path.to_path_buf(), source })?;
         let meta = &reader.metadata;
         if (meta.node_count, meta.record_size, meta.ip_version)
             != (shape.node_count, shape.record_size, shape.ip_version)
@@ -148,15 +140,8 @@ impl<'a> Record<'a> {
         let present = |s: &&str| !s.is_empty();
         let iso = |place: Option<Place<'a>>| place.and_then(|p| p.iso_code).filter(present);
         let country = iso(self.country).or_else(|| iso(self.registered_country));
-        let city = self
-            .city
-            .and_then(|c| c.names)
-            .and_then(|n| n.en)
-            .filter(present);
-        GeoInfo {
-            country: country.map(str::to_owned),
-            city: city.map(str::to_owned),
-        }
+        let city = self.city.and_then(|c| c.names).and_then(|n| n.en).filter(present);
+        GeoInfo { country: country.map(str::to_owned), city: city.map(str::to_owned) }
     }
 }
 
@@ -182,11 +167,9 @@ struct Shape {
 
 fn validate(buf: &[u8]) -> Result<Shape, String> {
     // The reader takes the last marker in the file, so must we.
-    let marker = memchr::memmem::rfind(buf, METADATA_MARKER)
-        .ok_or("no metadata marker (not a MaxMind DB, or truncated)")?;
-    let metadata = buf
-        .get(marker + METADATA_MARKER.len()..)
-        .unwrap_or_default();
+    let marker =
+        memchr::memmem::rfind(buf, METADATA_MARKER).ok_or("no metadata marker (not a MaxMind DB, or truncated)")?;
+    let metadata = buf.get(marker + METADATA_MARKER.len()..).unwrap_or_default();
     let shape = read_shape(metadata).map_err(|e| format!("metadata: {e}"))?;
 
     let node_count = shape.node_count as usize;
@@ -213,8 +196,7 @@ fn validate(buf: &[u8]) -> Result<Shape, String> {
                 .checked_sub(DATA_SEPARATOR_LEN)
                 .filter(|offset| *offset < data.bytes.len())
                 .ok_or_else(|| format!("node {node} points outside the data section"))?;
-            data.target(offset, 0)
-                .map_err(|e| format!("data record at offset {offset}: {e}"))?;
+            data.target(offset, 0).map_err(|e| format!("data record at offset {offset}: {e}"))?;
         }
     }
     Ok(shape)
@@ -222,25 +204,16 @@ fn validate(buf: &[u8]) -> Result<Shape, String> {
 
 fn read_record(buf: &[u8], node: usize, record_size: usize, side: usize) -> Option<usize> {
     let base = node * record_size / 4;
-    let be =
-        |bytes: &[u8], init: usize| bytes.iter().fold(init, |acc, b| acc << 8 | usize::from(*b));
+    let be = |bytes: &[u8], init: usize| bytes.iter().fold(init, |acc, b| acc << 8 | usize::from(*b));
     match record_size {
-        24 => buf
-            .get(base + side * 3..base + side * 3 + 3)
-            .map(|b| be(b, 0)),
+        24 => buf.get(base + side * 3..base + side * 3 + 3).map(|b| be(b, 0)),
         28 => {
             let middle = *buf.get(base + 3)?;
-            let high = if side == 0 {
-                middle >> 4
-            } else {
-                middle & 0x0f
-            };
+            let high = if side == 0 { middle >> 4 } else { middle & 0x0f };
             let at = base + side * 4;
             buf.get(at..at + 3).map(|b| be(b, usize::from(high)))
         }
-        32 => buf
-            .get(base + side * 4..base + side * 4 + 4)
-            .map(|b| be(b, 0)),
+        32 => buf.get(base + side * 4..base + side * 4 + 4).map(|b| be(b, 0)),
         _ => None,
     }
 }
@@ -277,9 +250,7 @@ fn read_shape(metadata: &[u8]) -> Result<Shape, String> {
         if !matches!(value.type_num, 5 | 6 | 9 | 10) || value.size > 8 {
             return Err("a shape field is not an unsigned integer".to_owned());
         }
-        let bytes = metadata
-            .get(value.payload..value.payload + value.size)
-            .ok_or("integer out of bounds")?;
+        let bytes = metadata.get(value.payload..value.payload + value.size).ok_or("integer out of bounds")?;
         *slot = Some(bytes.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b)));
         pos = next;
     }
@@ -293,11 +264,7 @@ fn read_shape(metadata: &[u8]) -> Result<Shape, String> {
         version @ (4 | 6) => version as u16,
         version => return Err(format!("ip_version {version} is not 4 or 6")),
     };
-    Ok(Shape {
-        node_count,
-        record_size,
-        ip_version,
-    })
+    Ok(Shape { node_count, record_size, ip_version })
 }
 
 const TYPE_POINTER: u8 = 1;
@@ -335,10 +302,7 @@ struct Values<'a> {
 
 impl<'a> Values<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        Self {
-            bytes,
-            visits: HashMap::new(),
-        }
+        Self { bytes, visits: HashMap::new() }
     }
 
     fn slice(&self, from: usize, len: usize) -> Result<&'a [u8], String> {
@@ -354,28 +318,20 @@ impl<'a> Values<'a> {
         if type_num == 0 {
             let extended = self.slice(next, 1)?[0];
             next += 1;
-            type_num = extended
-                .checked_add(7)
-                .ok_or_else(|| format!("bad extended type at offset {pos}"))?;
+            type_num = extended.checked_add(7).ok_or_else(|| format!("bad extended type at offset {pos}"))?;
         }
         let low = usize::from(ctrl & 0x1f);
         // The reader decodes size bytes for every type, pointers included.
         let extra = self.slice(next, low.saturating_sub(28))?;
         next += extra.len();
-        let extra = extra
-            .iter()
-            .fold(0usize, |acc, b| acc << 8 | usize::from(*b));
+        let extra = extra.iter().fold(0usize, |acc, b| acc << 8 | usize::from(*b));
         let size = match low {
             0..=28 => low,
             29 => 29 + extra,
             30 => 285 + extra,
             _ => 65_821 + extra,
         };
-        Ok(Header {
-            type_num,
-            size,
-            payload: next,
-        })
+        Ok(Header { type_num, size, payload: next })
     }
 
     /// Target and end of the pointer whose header is `h`.
@@ -428,27 +384,17 @@ impl<'a> Values<'a> {
                 Ok(Checked { end, height })
             }
             TYPE_MAP | TYPE_ARRAY => {
-                let count = if h.type_num == TYPE_MAP {
-                    h.size * 2
-                } else {
-                    h.size
-                };
+                let count = if h.type_num == TYPE_MAP { h.size * 2 } else { h.size };
                 let (mut end, mut height) = (h.payload, 0);
                 for _ in 0..count {
                     let item = self.value(end, depth + 1)?;
                     end = item.end;
                     height = height.max(item.height);
                 }
-                Ok(Checked {
-                    end,
-                    height: height + 1,
-                })
+                Ok(Checked { end, height: height + 1 })
             }
             // A boolean's value is its size; it has no payload.
-            TYPE_BOOL => Ok(Checked {
-                end: h.payload,
-                height: 1,
-            }),
+            TYPE_BOOL => Ok(Checked { end: h.payload, height: 1 }),
             // utf8 string, double, bytes, uint16/32, int32, uint64/128, float
             2..=6 | 8..=10 | 15 => {
                 let end = h.payload + self.slice(h.payload, h.size)?.len();
@@ -486,11 +432,7 @@ mod tests {
         // A 5-byte string with 2 bytes present.
         assert!(Values::new(&[0x45, b'a', b'b']).target(0, 0).is_err());
         // A 2-entry map with one entry.
-        assert!(
-            Values::new(&[0xe2, 0x41, b'k', 0x41, b'v'])
-                .target(0, 0)
-                .is_err()
-        );
+        assert!(Values::new(&[0xe2, 0x41, b'k', 0x41, b'v']).target(0, 0).is_err());
         // Extended type byte that would overflow the reader's `+ 7`.
         assert!(Values::new(&[0x00, 0xff]).target(0, 0).is_err());
         // Size needing 3 more bytes that are not there.
@@ -525,9 +467,7 @@ mod tests {
                 let names = MmdbValue::map([("en", MmdbValue::str(city))]);
                 record.push(("city".to_owned(), MmdbValue::map([("names", names)])));
             }
-            writer
-                .insert(entry.network, entry.prefix_len, MmdbValue::Map(record))
-                .unwrap();
+            writer.insert(entry.network, entry.prefix_len, MmdbValue::Map(record)).unwrap();
         }
         writer.to_bytes().unwrap()
     }
@@ -589,10 +529,7 @@ mod tests {
                 }
             }
         }
-        assert!(
-            opened > 0 && rejected > 0,
-            "opened {opened}, rejected {rejected}"
-        );
+        assert!(opened > 0 && rejected > 0, "opened {opened}, rejected {rejected}");
     }
 
     #[test]
@@ -600,10 +537,6 @@ mod tests {
         let path = Path::new("/nonexistent/px/GeoLite2-City.mmdb");
         let error = GeoIp::open(path).unwrap_err();
         assert!(matches!(error, GeoError::Read { .. }));
-        assert!(
-            error
-                .to_string()
-                .contains("/nonexistent/px/GeoLite2-City.mmdb")
-        );
+        assert!(error.to_string().contains("/nonexistent/px/GeoLite2-City.mmdb"));
     }
 }

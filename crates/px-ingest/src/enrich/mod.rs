@@ -34,19 +34,11 @@ pub struct Enricher {
 
 impl Enricher {
     pub fn new(geo: Option<GeoIp>) -> Self {
-        Self {
-            geo,
-            ua_cache: Mutex::new(HashMap::new()),
-        }
+        Self { geo, ua_cache: Mutex::new(HashMap::new()) }
     }
 
     /// Fills an [`Enrichment`] from the event's context and the request.
-    pub fn enrich(
-        &self,
-        ctx: Option<&EventContext>,
-        req: &RequestInfo,
-        settings: &ProjectSettings,
-    ) -> Enrichment {
+    pub fn enrich(&self, ctx: Option<&EventContext>, req: &RequestInfo, settings: &ProjectSettings) -> Enrichment {
         let mut e = Enrichment::default();
         if let Some(page) = ctx.and_then(|c| c.page.as_ref()) {
             if let Some(u) = page.url.as_deref().filter(|u| !u.is_empty()) {
@@ -70,9 +62,7 @@ impl Enricher {
             e.title = page.title.clone();
         }
 
-        let ua = ctx
-            .and_then(|c| c.user_agent.as_deref())
-            .or(req.user_agent.as_deref());
+        let ua = ctx.and_then(|c| c.user_agent.as_deref()).or(req.user_agent.as_deref());
         if let Some(ua) = ua.filter(|u| !u.is_empty()) {
             let info = self.user_agent(ua);
             e.browser = info.browser.clone();
@@ -82,13 +72,8 @@ impl Enricher {
             e.device_type = info.device_type.clone();
         }
 
-        let ip = ctx
-            .and_then(|c| c.ip.as_deref())
-            .and_then(|s| s.trim().parse::<IpAddr>().ok())
-            .or(req.ip);
-        let explicit_country = ctx
-            .and_then(|c| c.country.clone())
-            .filter(|c| !c.is_empty());
+        let ip = ctx.and_then(|c| c.ip.as_deref()).and_then(|s| s.trim().parse::<IpAddr>().ok()).or(req.ip);
+        let explicit_country = ctx.and_then(|c| c.country.clone()).filter(|c| !c.is_empty());
         if let Some(country) = explicit_country {
             e.country = Some(country.to_ascii_uppercase());
             e.city = ctx.and_then(|c| c.city.clone());
@@ -98,14 +83,7 @@ impl Enricher {
             e.city = city;
         }
         if !settings.drop_ip {
-            e.ip = ip.map(|ip| {
-                if settings.anonymize_ip {
-                    crate::privacy::anonymize_ip(ip)
-                } else {
-                    ip
-                }
-                .to_string()
-            });
+            e.ip = ip.map(|ip| if settings.anonymize_ip { crate::privacy::anonymize_ip(ip) } else { ip }.to_string());
         }
 
         if let Some(c) = ctx {

@@ -46,11 +46,7 @@ pub fn parse_page_url(raw: &str) -> PageInfo {
 pub fn referrer_domain(raw: &str) -> Option<String> {
     let url = Url::parse(raw.trim()).ok()?;
     let host = url.host_str()?.to_ascii_lowercase();
-    Some(
-        host.strip_prefix("www.")
-            .map(str::to_string)
-            .unwrap_or(host),
-    )
+    Some(host.strip_prefix("www.").map(str::to_string).unwrap_or(host))
 }
 
 #[cfg(test)]
@@ -78,13 +74,7 @@ mod tests {
 
     #[test]
     fn referrer_domain_drops_www() {
-        assert_eq!(
-            referrer_domain("https://www.Google.com/search?q=x").as_deref(),
-            Some("google.com")
-        );
-        assert_eq!(
-            referrer_domain("android-app://com.slack").as_deref(),
-            Some("com.slack")
-        );
+        assert_eq!(referrer_domain("https://www.Google.com/search?q=x").as_deref(), Some("google.com"));
+        assert_eq!(referrer_domain("android-app://com.slack").as_deref(), Some("com.slack"));
     }
 }

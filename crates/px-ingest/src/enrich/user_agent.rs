@@ -61,11 +61,7 @@ pub fn parse_user_agent(ua: &str) -> UserAgentInfo {
     let tokens = Tokens::scan(ua);
     let platform = Platform::scan(ua);
     let client = classify(ua, &tokens, platform.os);
-    let device = if client.is_bot {
-        "bot"
-    } else {
-        device_type(tokens.mobile, platform.os)
-    };
+    let device = if client.is_bot { "bot" } else { device_type(tokens.mobile, platform.os) };
     UserAgentInfo {
         browser: client.family,
         browser_version: client.version,
@@ -107,19 +103,11 @@ struct Client {
 }
 
 const fn browser(token: &'static str, family: &'static str) -> Client {
-    Client {
-        token,
-        family,
-        bot: false,
-        version_from: VersionFrom::Own,
-    }
+    Client { token, family, bot: false, version_from: VersionFrom::Own }
 }
 
 const fn bot(token: &'static str, family: &'static str) -> Client {
-    Client {
-        bot: true,
-        ..browser(token, family)
-    }
+    Client { bot: true, ..browser(token, family) }
 }
 
 /// Known product tokens, highest priority first: when a UA carries several,
@@ -149,10 +137,7 @@ const CLIENTS: &[Client] = &[
     browser("OPR", "Opera"),
     browser("OPT", "Opera"),
     browser("OPiOS", "Opera"),
-    Client {
-        version_from: VersionFrom::VersionTokenOrOwn,
-        ..browser("Opera", "Opera")
-    },
+    Client { version_from: VersionFrom::VersionTokenOrOwn, ..browser("Opera", "Opera") },
     browser("SamsungBrowser", "Samsung Internet"),
     browser("YaBrowser", "Yandex"),
     browser("UCBrowser", "UC Browser"),
@@ -162,10 +147,7 @@ const CLIENTS: &[Client] = &[
     browser("Chromium", "Chromium"),
     browser("CriOS", "Chrome"),
     browser("Chrome", "Chrome"),
-    Client {
-        version_from: VersionFrom::VersionToken,
-        ..browser("Safari", "Safari")
-    },
+    Client { version_from: VersionFrom::VersionToken, ..browser("Safari", "Safari") },
 ];
 
 /// Everything the client classification needs from one pass over the UA:
@@ -235,9 +217,7 @@ impl<'a> Tokens<'a> {
             (b' ', "MSIE") => &mut self.msie,
             (b':', "rv") => &mut self.rv,
             (b'/', _) => {
-                let known = CLIENTS
-                    .iter()
-                    .position(|c| c.token.eq_ignore_ascii_case(name));
+                let known = CLIENTS.iter().position(|c| c.token.eq_ignore_ascii_case(name));
                 match known.and_then(|i| self.hits.get_mut(i)) {
                     Some(slot) => slot,
                     None => return,
@@ -250,10 +230,7 @@ impl<'a> Tokens<'a> {
 
     /// The highest-priority client present, with its raw version.
     fn top(&self) -> Option<(&'static Client, &'a str)> {
-        CLIENTS
-            .iter()
-            .zip(self.hits.iter())
-            .find_map(|(client, hit)| hit.map(|v| (client, v)))
+        CLIENTS.iter().zip(self.hits.iter()).find_map(|(client, hit)| hit.map(|v| (client, v)))
     }
 }
 
@@ -298,11 +275,8 @@ fn numeric_run(s: &str, pos: usize) -> &str {
     let Some(rest) = s.get(pos..) else {
         return "";
     };
-    let len = rest
-        .bytes()
-        .take(MAX_VERSION_LEN + 1)
-        .take_while(|b| b.is_ascii_digit() || *b == b'.' || *b == b'_')
-        .count();
+    let len =
+        rest.bytes().take(MAX_VERSION_LEN + 1).take_while(|b| b.is_ascii_digit() || *b == b'.' || *b == b'_').count();
     if len > MAX_VERSION_LEN {
         return "";
     }
@@ -320,8 +294,7 @@ fn major_minor(v: &str) -> Option<String> {
         })
         .unwrap_or(v.len());
     let v = v.get(..end)?.trim_end_matches('.');
-    v.starts_with(|c: char| c.is_ascii_digit())
-        .then(|| v.to_owned())
+    v.starts_with(|c: char| c.is_ascii_digit()).then(|| v.to_owned())
 }
 
 /// Who the client is, before the device is known.
@@ -333,11 +306,7 @@ struct ClientFacts {
 
 impl ClientFacts {
     fn new(family: &str, version: Option<String>, is_bot: bool) -> Self {
-        ClientFacts {
-            family: Some(family.to_owned()),
-            version,
-            is_bot,
-        }
+        ClientFacts { family: Some(family.to_owned()), version, is_bot }
     }
 }
 
@@ -363,11 +332,8 @@ fn classify(ua: &str, tokens: &Tokens<'_>, os: Option<OsFamily>) -> ClientFacts 
             VersionFrom::VersionToken => tokens.version.unwrap_or(""),
         };
         // AOSP's pre-Chrome browser says `Version/4.0 ... Safari/534.30`.
-        let family = if client.family == "Safari" && os == Some(OsFamily::Android) {
-            "Android Browser"
-        } else {
-            client.family
-        };
+        let family =
+            if client.family == "Safari" && os == Some(OsFamily::Android) { "Android Browser" } else { client.family };
         return ClientFacts::new(family, major_minor(v), false);
     }
     if tokens.msie.is_some() || tokens.trident {
@@ -375,11 +341,7 @@ fn classify(ua: &str, tokens: &Tokens<'_>, os: Option<OsFamily>) -> ClientFacts 
         let v = tokens.msie.or(tokens.rv).and_then(major_minor);
         return ClientFacts::new("Internet Explorer", v, false);
     }
-    ClientFacts {
-        family: None,
-        version: None,
-        is_bot: false,
-    }
+    ClientFacts { family: None, version: None, is_bot: false }
 }
 
 /// The first alphanumeric word that names a crawler (ends in `bot` or
@@ -420,15 +382,8 @@ fn find_bot_word(ua: &str) -> Option<(&str, &str)> {
         if word.len() <= MAX_BOT_WORD_LEN && !word.eq_ignore_ascii_case(b"cubot") {
             let name = ua.get(start..end)?;
             let tail = bytes.get(end..).unwrap_or_default();
-            let skip = tail
-                .iter()
-                .take_while(|&&b| is_name_byte(b) && b != b'.')
-                .count();
-            let version = if tail.get(skip) == Some(&b'/') {
-                numeric_run(ua, end + skip + 1)
-            } else {
-                ""
-            };
+            let skip = tail.iter().take_while(|&&b| is_name_byte(b) && b != b'.').count();
+            let version = if tail.get(skip) == Some(&b'/') { numeric_run(ua, end + skip + 1) } else { "" };
             return Some((name, version));
         }
         i = end.max(i + 1);
@@ -437,8 +392,7 @@ fn find_bot_word(ua: &str) -> Option<(&str, &str)> {
 }
 
 fn starts_with_ignore_case(hay: &[u8], prefix: &[u8]) -> bool {
-    hay.get(..prefix.len())
-        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    hay.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
 /// Device class of a non-bot client. Android phones say `Mobile`, Android
@@ -520,10 +474,7 @@ impl<'a> Platform<'a> {
             let Some(open) = rest.find('(') else { break };
             let inner = rest.get(open + 1..).unwrap_or("");
             let (comment, next) = match inner.find(')') {
-                Some(close) => (
-                    inner.get(..close).unwrap_or(""),
-                    inner.get(close + 1..).unwrap_or(""),
-                ),
+                Some(close) => (inner.get(..close).unwrap_or(""), inner.get(close + 1..).unwrap_or("")),
                 None => (inner, ""),
             };
             for part in comment.split(';') {
@@ -562,9 +513,8 @@ impl<'a> Platform<'a> {
             self.apple_mobile = numeric_run(v, 0);
         } else if part == "Macintosh" {
             self.offer(OsFamily::MacOs);
-        } else if let Some(v) = ["Intel Mac OS X", "PPC Mac OS X", "Mac OS X"]
-            .iter()
-            .find_map(|prefix| part.strip_prefix(prefix))
+        } else if let Some(v) =
+            ["Intel Mac OS X", "PPC Mac OS X", "Mac OS X"].iter().find_map(|prefix| part.strip_prefix(prefix))
         {
             self.offer(OsFamily::MacOs);
             self.mac = numeric_run(v.trim_start(), 0);
@@ -619,8 +569,7 @@ fn windows_release(nt: &str) -> Option<String> {
 /// `"10_15_7"` -> `"10.15.7"`; `None` unless it starts with a digit.
 fn dotted(raw: &str) -> Option<String> {
     let v = raw.trim_end_matches(['.', '_']);
-    v.starts_with(|c: char| c.is_ascii_digit())
-        .then(|| v.replace('_', "."))
+    v.starts_with(|c: char| c.is_ascii_digit()).then(|| v.replace('_', "."))
 }
 
 #[cfg(test)]

@@ -18,15 +18,8 @@ fn check_all(cases: &[Case]) {
     let mut failures = Vec::new();
     for c in cases {
         let got = parse_user_agent(c.ua);
-        let [browser, browser_version, os, os_version, device] =
-            c.want.map(|s| (!s.is_empty()).then(|| s.to_owned()));
-        let want = UserAgentInfo {
-            browser,
-            browser_version,
-            os,
-            os_version,
-            device_type: device,
-        };
+        let [browser, browser_version, os, os_version, device] = c.want.map(|s| (!s.is_empty()).then(|| s.to_owned()));
+        let want = UserAgentInfo { browser, browser_version, os, os_version, device_type: device };
         if got != want {
             failures.push(format!("{}\n   got: {got:?}\n  want: {want:?}", c.ua));
         }
@@ -245,33 +238,18 @@ const OTHER_BROWSERS: &[Case] = &[
         ["Edge", "15.15063", "Windows Phone", "10.0", "mobile"],
     ),
     // KaiOS names no platform we know; the `Mobile` word still counts.
-    case(
-        "Mozilla/5.0 (Mobile; rv:48.0) Gecko/48.0 Firefox/48.0 KAIOS/2.5",
-        ["Firefox", "48.0", "", "", "mobile"],
-    ),
+    case("Mozilla/5.0 (Mobile; rv:48.0) Gecko/48.0 Firefox/48.0 KAIOS/2.5", ["Firefox", "48.0", "", "", "mobile"]),
 ];
 
 const BOTS: &[Case] = &[
     case("curl/8.4.0", ["curl", "8.4", "", "", "bot"]),
     case("curl/7.68.0", ["curl", "7.68", "", "", "bot"]),
     case("Wget/1.21.4", ["Wget", "1.21", "", "", "bot"]),
-    case(
-        "python-requests/2.31.0",
-        ["python-requests", "2.31", "", "", "bot"],
-    ),
-    case(
-        "Go-http-client/1.1",
-        ["Go-http-client", "1.1", "", "", "bot"],
-    ),
-    case(
-        "Go-http-client/2.0",
-        ["Go-http-client", "2.0", "", "", "bot"],
-    ),
+    case("python-requests/2.31.0", ["python-requests", "2.31", "", "", "bot"]),
+    case("Go-http-client/1.1", ["Go-http-client", "1.1", "", "", "bot"]),
+    case("Go-http-client/2.0", ["Go-http-client", "2.0", "", "", "bot"]),
     case("axios/1.6.2", ["axios", "1.6", "", "", "bot"]),
-    case(
-        "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
-        ["node-fetch", "1.0", "", "", "bot"],
-    ),
+    case("node-fetch/1.0 (+https://github.com/bitinn/node-fetch)", ["node-fetch", "1.0", "", "", "bot"]),
     case(
         "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
         ["Googlebot", "2.1", "", "", "bot"],
@@ -290,22 +268,10 @@ const BOTS: &[Case] = &[
         "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)",
         ["Baiduspider", "2.0", "", "", "bot"],
     ),
-    case(
-        "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
-        ["YandexBot", "3.0", "", "", "bot"],
-    ),
-    case(
-        "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
-        ["AhrefsBot", "7.0", "", "", "bot"],
-    ),
-    case(
-        "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
-        ["Slackbot", "", "", "", "bot"],
-    ),
-    case(
-        "Mozilla/5.0 (compatible; SiteAuditCrawler/1.2)",
-        ["SiteAuditCrawler", "1.2", "", "", "bot"],
-    ),
+    case("Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)", ["YandexBot", "3.0", "", "", "bot"]),
+    case("Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)", ["AhrefsBot", "7.0", "", "", "bot"]),
+    case("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", ["Slackbot", "", "", "", "bot"]),
+    case("Mozilla/5.0 (compatible; SiteAuditCrawler/1.2)", ["SiteAuditCrawler", "1.2", "", "", "bot"]),
     case(
         "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
         ["facebookexternalhit", "1.1", "", "", "bot"],
@@ -354,16 +320,7 @@ fn empty_and_whitespace_say_nothing() {
 
 #[test]
 fn garbage_is_an_unknown_desktop() {
-    for ua in [
-        "asdf",
-        "!!!@@@###",
-        "/",
-        "((((",
-        ")))(",
-        "Mozilla/",
-        "a/b/c/d",
-        "Chrome/",
-    ] {
+    for ua in ["asdf", "!!!@@@###", "/", "((((", ")))(", "Mozilla/", "a/b/c/d", "Chrome/"] {
         let info = parse_user_agent(ua);
         assert_eq!(info.device_type.as_deref(), Some("desktop"), "{ua}");
         assert_eq!(info.os, None, "{ua}");
@@ -376,9 +333,8 @@ fn garbage_is_an_unknown_desktop() {
 
 #[test]
 fn non_ascii_bytes_are_skipped_not_sliced() {
-    let info = parse_user_agent(
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0.0.0 Safari/537.36 ünïcødé 日本語/1.0",
-    );
+    let info =
+        parse_user_agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0.0.0 Safari/537.36 ünïcødé 日本語/1.0");
     assert_eq!(info.browser.as_deref(), Some("Chrome"));
     assert_eq!(info.os_version.as_deref(), Some("10"));
     for ua in [
@@ -392,10 +348,7 @@ fn non_ascii_bytes_are_skipped_not_sliced() {
     ] {
         let _ = parse_user_agent(ua);
     }
-    assert_eq!(
-        parse_user_agent("(Android é; Mobile)").os.as_deref(),
-        Some("Android")
-    );
+    assert_eq!(parse_user_agent("(Android é; Mobile)").os.as_deref(), Some("Android"));
 }
 
 #[test]
@@ -405,10 +358,7 @@ fn ten_kilobyte_inputs_are_handled() {
         "/".repeat(10_240),
         "(".repeat(10_240),
         "Chrome/".to_owned() + &"9".repeat(10_240),
-        format!(
-            "Mozilla/5.0 ({}) Chrome/1.0",
-            "Windows NT 10.0; ".repeat(610)
-        ),
+        format!("Mozilla/5.0 ({}) Chrome/1.0", "Windows NT 10.0; ".repeat(610)),
         "a/1 ".repeat(2_560),
         "spider".repeat(1_710),
         "é".repeat(5_120),

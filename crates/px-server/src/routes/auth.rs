@@ -19,10 +19,7 @@ pub struct Login {
     pub password: String,
 }
 
-pub async fn login(
-    State(state): State<Arc<AppState>>,
-    Json(body): Json<Login>,
-) -> Result<impl IntoResponse, ApiError> {
+pub async fn login(State(state): State<Arc<AppState>>, Json(body): Json<Login>) -> Result<impl IntoResponse, ApiError> {
     let user = state
         .meta
         .verify_password(&body.email, &body.password)
@@ -31,8 +28,5 @@ pub async fn login(
     let ttl = state.login_session_hours * 3600;
     let token = state.meta.create_session(user.id, ttl).await?;
     let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={ttl}");
-    Ok((
-        [(header::SET_COOKIE, cookie)],
-        Json(json!({"token": token, "user": user})),
-    ))
+    Ok(([(header::SET_COOKIE, cookie)], Json(json!({"token": token, "user": user}))))
 }

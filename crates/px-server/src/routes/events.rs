@@ -29,11 +29,8 @@ pub struct ListParams {
 }
 
 fn time(field: &str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
-    v.map(|s| {
-        parse_rfc3339(s)
-            .ok_or_else(|| ApiError::invalid(field, format!("{field} must be an RFC 3339 time")))
-    })
-    .transpose()
+    v.map(|s| parse_rfc3339(s).ok_or_else(|| ApiError::invalid(field, format!("{field} must be an RFC 3339 time"))))
+        .transpose()
 }
 
 pub async fn list(
@@ -46,25 +43,16 @@ pub async fn list(
     let person_id = p
         .person_id
         .as_deref()
-        .map(|s| {
-            Uuid::parse_str(s)
-                .map_err(|_| ApiError::invalid("person_id", "person_id must be a UUID"))
-        })
+        .map(|s| Uuid::parse_str(s).map_err(|_| ApiError::invalid("person_id", "person_id must be a UUID")))
         .transpose()?;
     let cursor = p
         .cursor
         .as_deref()
-        .map(|c| {
-            Cursor::decode(c)
-                .ok_or_else(|| ApiError::invalid("cursor", "cursor is not one this API returned"))
-        })
+        .map(|c| Cursor::decode(c).ok_or_else(|| ApiError::invalid("cursor", "cursor is not one this API returned")))
         .transpose()?;
     let limit = p.limit.unwrap_or(100);
     if limit == 0 || limit > 1000 {
-        return Err(ApiError::invalid(
-            "limit",
-            "limit must be between 1 and 1000",
-        ));
+        return Err(ApiError::invalid("limit", "limit must be between 1 and 1000"));
     }
     let query = EventQuery {
         event: p.event,
@@ -85,15 +73,7 @@ pub async fn person(
     headers: HeaderMap,
 ) -> Result<Json<PersonRecord>, ApiError> {
     let scope = state.auth.read(&headers, ProjectId(project)).await?;
-    state
-        .store
-        .person(scope, &distinct_id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| {
-            ApiError::new(
-                px_core::ErrorKind::NotFound,
-                format!("no person has distinct id {distinct_id:?}"),
-            )
-        })
+    state.store.person(scope, &distinct_id).await?.map(Json).ok_or_else(|| {
+        ApiError::new(px_core::ErrorKind::NotFound, format!("no person has distinct id {distinct_id:?}"))
+    })
 }

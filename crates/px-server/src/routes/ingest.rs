@@ -47,11 +47,8 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         // axum reports the cap as a LengthLimitError inside its own error type.
         if format!("{e:?}").contains("LengthLimitError") {
-            ApiError::new(
-                ErrorKind::TooLarge,
-                format!("body is larger than the limit of {limit} bytes"),
-            )
-            .with_field("body")
+            ApiError::new(ErrorKind::TooLarge, format!("body is larger than the limit of {limit} bytes"))
+                .with_field("body")
         } else {
             ApiError::invalid("body", format!("could not read the body: {e}"))
         }
@@ -69,24 +66,11 @@ fn decode_error(e: DecodeError) -> ApiError {
 fn client_info(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> RequestInfo {
     let forwarded = state
         .trust_forwarded_for
-        .then(|| {
-            headers
-                .get("x-forwarded-for")?
-                .to_str()
-                .ok()?
-                .rsplit(',')
-                .next()?
-                .trim()
-                .parse()
-                .ok()
-        })
+        .then(|| headers.get("x-forwarded-for")?.to_str().ok()?.rsplit(',').next()?.trim().parse().ok())
         .flatten();
     RequestInfo {
         ip: Some(forwarded.unwrap_or(peer.ip())),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
+        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
     }
 }
 
@@ -109,10 +93,7 @@ async fn ingest(
     let started = Instant::now();
     let result = ingest_inner(&state, peer, &headers, body, shape).await;
     match &result {
-        Ok(_) => state
-            .metrics
-            .batch_latency
-            .observe(started.elapsed().as_secs_f64()),
+        Ok(_) => state.metrics.batch_latency.observe(started.elapsed().as_secs_f64()),
         Err(e) => {
             let counter = match e.kind {
                 ErrorKind::Unauthorized => &state.metrics.requests_unauthorized,
@@ -130,11 +111,7 @@ async fn ingest(
 /// the JSON), bounded by the limits.
 fn budget_kib(declared_body: usize, gzip: bool, limits: &IngestLimits) -> u32 {
     let body = declared_body.min(limits.max_body_bytes);
-    let json = if gzip {
-        body.saturating_mul(20).min(limits.max_decompressed_bytes)
-    } else {
-        body
-    };
+    let json = if gzip { body.saturating_mul(20).min(limits.max_decompressed_bytes) } else { body };
     let bytes = body.saturating_add(json.saturating_mul(3));
     u32::try_from(bytes / 1024 + 1).unwrap_or(u32::MAX)
 }
@@ -148,17 +125,12 @@ async fn ingest_inner(
 ) -> Result<Json<IngestResponse>, ApiError> {
     let auth = state.auth.ingest(crate::auth::bearer(headers)).await?;
     let limits: &IngestLimits = &state.pipeline.limits;
-    let encoding = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::to_string);
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
         .unwrap_or(limits.max_body_bytes);
-    let gzip = encoding
-        .as_deref()
-        .is_some_and(|e| e.to_ascii_lowercase().contains("gzip"));
+    let gzip = encoding.as_deref().is_some_and(|e| e.to_ascii_lowercase().contains("gzip"));
     // Waits (backpressure) while other requests hold the memory budget, so
     // concurrent large bodies cannot exhaust memory.
     let permits = budget_kib(declared, gzip, limits).min(state.ingest_budget_kib);
@@ -175,56 +147,31 @@ async fn ingest_inner(
     // and the writer's acknowledgements.
     let st = Arc::clone(state);
     let a = auth.clone();
-    let processed = tokio::task::spawn_blocking(move || {
-        decode_and_process(&st, &a, &body, encoding.as_deref(), shape, &req)
-    })
-    .await
-    .map_err(|e| ApiError::new(ErrorKind::Internal, format!("ingest task failed: {e}")))??;
+    let processed =
+        tokio::task::spawn_blocking(move || decode_and_process(&st, &a, &body, encoding.as_deref(), shape, &req))
+            .await
+            .map_err(|e| ApiError::new(ErrorKind::Internal, format!("ingest task failed: {e}")))??;
 
     let rejected: Vec<RejectedEvent> = processed
         .rejected
         .into_iter()
         .map(|(index, r)| {
             state.metrics.rejected(r.code);
-            RejectedEvent {
-                index,
-                code: r.code.as_str(),
-                field: r.field,
-                message: r.message,
-            }
+            RejectedEvent { index, code: r.code.as_str(), field: r.field, message: r.message }
         })
         .collect();
     if processed.events.is_empty() && !rejected.is_empty() {
         let first = &rejected[0];
-        let mut e = ApiError::invalid(
-            first.field.clone(),
-            format!("no event was valid; first: {}", first.message),
-        );
+        let mut e = ApiError::invalid(first.field.clone(), format!("no event was valid; first: {}", first.message));
         e.details = Some(json!({ "rejected": rejected }));
         return Err(e);
     }
-    let events: Vec<ScopedEvent> = processed
-        .events
-        .into_iter()
-        .map(|event| ScopedEvent {
-            scope: auth.scope,
-            event,
-        })
-        .collect();
+    let events: Vec<ScopedEvent> =
+        processed.events.into_iter().map(|event| ScopedEvent { scope: auth.scope, event }).collect();
     let outcome = state.writer.write(events).await?;
-    state
-        .metrics
-        .events_accepted
-        .fetch_add(outcome.stored as u64, Relaxed);
-    state
-        .metrics
-        .events_duplicate
-        .fetch_add(outcome.duplicates as u64, Relaxed);
-    Ok(Json(IngestResponse {
-        accepted: outcome.stored,
-        duplicates: outcome.duplicates,
-        rejected,
-    }))
+    state.metrics.events_accepted.fetch_add(outcome.stored as u64, Relaxed);
+    state.metrics.events_duplicate.fetch_add(outcome.duplicates as u64, Relaxed);
+    Ok(Json(IngestResponse { accepted: outcome.stored, duplicates: outcome.duplicates, rejected }))
 }
 
 /// Decompress, parse, rate-limit and run the pipeline: the request's CPU work.
@@ -247,24 +194,13 @@ fn decode_and_process(
             decode::parse_single(rewritten.as_bytes()).map_err(decode_error)?
         }
     };
-    if let Err(wait) = state
-        .limiter
-        .check(auth.scope.project_id, &auth.plan, batch.events.len())
-    {
-        let mut e = ApiError::new(
-            ErrorKind::RateLimited,
-            "project is over its plan's event rate; retry after the delay",
-        );
+    if let Err(wait) = state.limiter.check(auth.scope.project_id, &auth.plan, batch.events.len()) {
+        let mut e =
+            ApiError::new(ErrorKind::RateLimited, "project is over its plan's event rate; retry after the delay");
         e.retry_after = Some(wait);
         return Err(e);
     }
-    Ok(state.pipeline.process(
-        auth.scope.project_id,
-        &auth.settings,
-        &batch,
-        req,
-        now_micros(),
-    ))
+    Ok(state.pipeline.process(auth.scope.project_id, &auth.settings, &batch, req, now_micros()))
 }
 
 /// Turns an identify or alias call into the event that carries it.
@@ -276,23 +212,16 @@ fn person_call(raw: &[u8], alias: bool) -> Result<String, ApiError> {
     if alias {
         let target = m.remove("alias").or_else(|| m.remove("previous_id"));
         let target = target.ok_or_else(|| ApiError::invalid("alias", "alias is required"))?;
-        m.entry("properties")
-            .or_insert_with(|| Value::Object(Map::new()));
+        m.entry("properties").or_insert_with(|| Value::Object(Map::new()));
         if let Some(Value::Object(p)) = m.get_mut("properties") {
             p.insert("alias".into(), target);
         }
-        m.insert(
-            "event".into(),
-            Value::String(px_core::props::EVENT_ALIAS.into()),
-        );
+        m.insert("event".into(), Value::String(px_core::props::EVENT_ALIAS.into()));
     } else {
         if let Some(traits) = m.remove("traits") {
             m.insert(px_core::props::SET.into(), traits);
         }
-        m.insert(
-            "event".into(),
-            Value::String(px_core::props::EVENT_IDENTIFY.into()),
-        );
+        m.insert("event".into(), Value::String(px_core::props::EVENT_IDENTIFY.into()));
     }
     Ok(Value::Object(m).to_string())
 }

@@ -55,13 +55,7 @@ pub(crate) const CHANNELS: &[Channel] = &[
         share: 30.0,
         referrer: Some("https://www.google.com/"),
         utm: None,
-        landings: &[
-            (Home, 30.0),
-            (Blog, 30.0),
-            (Docs, 25.0),
-            (Pricing, 10.0),
-            (Features, 5.0),
-        ],
+        landings: &[(Home, 30.0), (Blog, 30.0), (Docs, 25.0), (Pricing, 10.0), (Features, 5.0)],
     },
     Channel {
         // google-ads
@@ -70,21 +64,12 @@ pub(crate) const CHANNELS: &[Channel] = &[
         utm: Some(Utm {
             source: "google",
             medium: "cpc",
-            campaign: Campaign::Fixed(&[
-                "brand-search",
-                "competitor-keywords",
-                "product-analytics-generic",
-            ]),
+            campaign: Campaign::Fixed(&["brand-search", "competitor-keywords", "product-analytics-generic"]),
         }),
         landings: &[(Home, 50.0), (Pricing, 30.0), (Features, 20.0)],
     },
     // direct
-    Channel {
-        share: 27.0,
-        referrer: None,
-        utm: None,
-        landings: &[(Home, 80.0), (Pricing, 10.0), (Docs, 10.0)],
-    },
+    Channel { share: 27.0, referrer: None, utm: None, landings: &[(Home, 80.0), (Pricing, 10.0), (Docs, 10.0)] },
     Channel {
         // twitter
         share: 5.0,
@@ -114,11 +99,7 @@ pub(crate) const CHANNELS: &[Channel] = &[
         // newsletter
         share: 7.0,
         referrer: None,
-        utm: Some(Utm {
-            source: "newsletter",
-            medium: "email",
-            campaign: Campaign::WeeklyIssue,
-        }),
+        utm: Some(Utm { source: "newsletter", medium: "email", campaign: Campaign::WeeklyIssue }),
         landings: &[(Blog, 70.0), (Features, 20.0), (Pricing, 10.0)],
     },
     Channel {
@@ -139,11 +120,7 @@ pub(crate) const CHANNELS: &[Channel] = &[
         // chatgpt
         share: 4.0,
         referrer: Some("https://chatgpt.com/"),
-        utm: Some(Utm {
-            source: "chatgpt.com",
-            medium: "referral",
-            campaign: Campaign::None,
-        }),
+        utm: Some(Utm { source: "chatgpt.com", medium: "referral", campaign: Campaign::None }),
         landings: &[(Docs, 45.0), (Home, 35.0), (Pricing, 20.0)],
     },
     Channel {

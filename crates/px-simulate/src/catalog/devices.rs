@@ -39,10 +39,7 @@ pub(crate) enum DeviceClass {
 
 impl DeviceClass {
     pub(crate) fn is_mobile(self) -> bool {
-        matches!(
-            self,
-            DeviceClass::IPhone | DeviceClass::AndroidPhone | DeviceClass::IPad
-        )
+        matches!(self, DeviceClass::IPhone | DeviceClass::AndroidPhone | DeviceClass::IPad)
     }
 
     /// Screen sizes (CSS pixels) with their relative shares.
@@ -65,31 +62,15 @@ impl DeviceClass {
                 ((1920, 1080), 10.0),
                 ((2560, 1440), 10.0),
             ],
-            DeviceClass::LinuxPc => &[
-                ((1920, 1080), 60.0),
-                ((2560, 1440), 25.0),
-                ((1366, 768), 15.0),
-            ],
+            DeviceClass::LinuxPc => &[((1920, 1080), 60.0), ((2560, 1440), 25.0), ((1366, 768), 15.0)],
             DeviceClass::Chromebook => &[((1366, 768), 60.0), ((1536, 864), 40.0)],
-            DeviceClass::IPhone => &[
-                ((390, 844), 30.0),
-                ((393, 852), 25.0),
-                ((430, 932), 20.0),
-                ((414, 896), 15.0),
-                ((375, 667), 10.0),
-            ],
-            DeviceClass::AndroidPhone => &[
-                ((412, 915), 35.0),
-                ((360, 800), 25.0),
-                ((384, 854), 15.0),
-                ((412, 892), 15.0),
-                ((360, 780), 10.0),
-            ],
-            DeviceClass::IPad => &[
-                ((820, 1180), 45.0),
-                ((768, 1024), 30.0),
-                ((1024, 1366), 25.0),
-            ],
+            DeviceClass::IPhone => {
+                &[((390, 844), 30.0), ((393, 852), 25.0), ((430, 932), 20.0), ((414, 896), 15.0), ((375, 667), 10.0)]
+            }
+            DeviceClass::AndroidPhone => {
+                &[((412, 915), 35.0), ((360, 800), 25.0), ((384, 854), 15.0), ((412, 892), 15.0), ((360, 780), 10.0)]
+            }
+            DeviceClass::IPad => &[((820, 1180), 45.0), ((768, 1024), 30.0), ((1024, 1366), 25.0)],
         }
     }
 }
@@ -113,18 +94,8 @@ impl Agent {
     }
 }
 
-const fn agent(
-    browser: Browser,
-    class: DeviceClass,
-    share: f64,
-    user_agent: &'static str,
-) -> Agent {
-    Agent {
-        browser,
-        class,
-        share,
-        user_agent,
-    }
+const fn agent(browser: Browser, class: DeviceClass, share: f64, user_agent: &'static str) -> Agent {
+    Agent { browser, class, share, user_agent }
 }
 
 use Browser::*;
@@ -220,30 +191,10 @@ pub(crate) const AGENTS: &[Agent] = &[
         "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/136.0.0.0 Safari/537.36 Edg/136.0.0.0",
     ),
     // Firefox: 7
-    agent(
-        Firefox,
-        WindowsPc,
-        3.5,
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:138.0) Gecko/20100101 Firefox/138.0",
-    ),
-    agent(
-        Firefox,
-        Mac,
-        1.0,
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:138.0) Gecko/20100101 Firefox/138.0",
-    ),
-    agent(
-        Firefox,
-        LinuxPc,
-        1.5,
-        "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:138.0) Gecko/20100101 Firefox/138.0",
-    ),
-    agent(
-        Firefox,
-        AndroidPhone,
-        1.0,
-        "Mozilla/5.0 (Android 14; Mobile; rv:138.0) Gecko/138.0 Firefox/138.0",
-    ),
+    agent(Firefox, WindowsPc, 3.5, "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:138.0) Gecko/20100101 Firefox/138.0"),
+    agent(Firefox, Mac, 1.0, "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:138.0) Gecko/20100101 Firefox/138.0"),
+    agent(Firefox, LinuxPc, 1.5, "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:138.0) Gecko/20100101 Firefox/138.0"),
+    agent(Firefox, AndroidPhone, 1.0, "Mozilla/5.0 (Android 14; Mobile; rv:138.0) Gecko/138.0 Firefox/138.0"),
     // Samsung Internet: 4
     agent(
         SamsungInternet,
@@ -272,24 +223,14 @@ mod tests {
 
     #[test]
     fn shares_add_up_to_the_documented_mix() {
-        let share = |b: Browser| {
-            AGENTS
-                .iter()
-                .filter(|a| a.browser == b)
-                .map(|a| a.share)
-                .sum::<f64>()
-        };
+        let share = |b: Browser| AGENTS.iter().filter(|a| a.browser == b).map(|a| a.share).sum::<f64>();
         assert_eq!(share(Chrome), 60.0);
         assert_eq!(share(Safari), 20.0);
         assert_eq!(share(Edge), 8.0);
         assert_eq!(share(Firefox), 7.0);
         assert_eq!(share(SamsungInternet), 4.0);
         assert_eq!(share(Opera), 1.0);
-        let desktop: f64 = AGENTS
-            .iter()
-            .filter(|a| !a.class.is_mobile())
-            .map(|a| a.share)
-            .sum();
+        let desktop: f64 = AGENTS.iter().filter(|a| !a.class.is_mobile()).map(|a| a.share).sum();
         assert!((60.0..70.0).contains(&desktop), "{desktop}");
         assert!(AGENTS.len() < 256, "agent indexes are stored as u8");
     }

@@ -12,11 +12,7 @@ pub(crate) struct Element {
 }
 
 pub(crate) const fn el(selector: &'static str, tag: &'static str, text: &'static str) -> Element {
-    Element {
-        selector,
-        tag,
-        text,
-    }
+    Element { selector, tag, text }
 }
 
 /// The export button on the reports page: slow on large reports, hence the
@@ -37,16 +33,8 @@ pub(crate) const HOME: &[Element] = &[
 pub(crate) const PRICING: &[Element] = &[
     el("button.billing-toggle", "button", "Annual"),
     el("button.plan-cta[data-plan='pro']", "button", "Choose Pro"),
-    el(
-        "button.plan-cta[data-plan='business']",
-        "button",
-        "Choose Business",
-    ),
-    el(
-        "details.faq-item > summary",
-        "summary",
-        "Can I cancel anytime?",
-    ),
+    el("button.plan-cta[data-plan='business']", "button", "Choose Business"),
+    el("details.faq-item > summary", "summary", "Can I cancel anytime?"),
     el("a.compare-plans", "a", "Compare all features"),
 ];
 pub(crate) const FEATURES: &[Element] = &[
@@ -101,12 +89,7 @@ pub(crate) const CHECKOUT: &[Element] = &[
     el("input#coupon", "input", ""),
     el("input#company-name", "input", ""),
 ];
-pub(crate) const PAYMENT: &[Element] = &[
-    el("input#card-number", "input", ""),
-    el("input#card-expiry", "input", ""),
-    el("a.back-to-plans", "a", "Back"),
-];
-pub(crate) const SUCCESS: &[Element] = &[
-    el("a.go-to-dashboard", "a", "Go to dashboard"),
-    el("button.download-invoice", "button", "Download invoice"),
-];
+pub(crate) const PAYMENT: &[Element] =
+    &[el("input#card-number", "input", ""), el("input#card-expiry", "input", ""), el("a.back-to-plans", "a", "Back")];
+pub(crate) const SUCCESS: &[Element] =
+    &[el("a.go-to-dashboard", "a", "Go to dashboard"), el("button.download-invoice", "button", "Download invoice")];

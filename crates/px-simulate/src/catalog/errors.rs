@@ -75,18 +75,9 @@ pub(crate) const CHUNK_LOAD: JsError = JsError {
 
 const RESIZE_OBSERVER: JsError = JsError {
     source: "https://relay.example.com/assets/dashboard-41c9aa.js",
-    chromium: w(
-        "ResizeObserver loop completed with undelivered notifications.",
-        "",
-    ),
-    webkit: w(
-        "ResizeObserver loop completed with undelivered notifications.",
-        "",
-    ),
-    gecko: w(
-        "ResizeObserver loop completed with undelivered notifications.",
-        "",
-    ),
+    chromium: w("ResizeObserver loop completed with undelivered notifications.", ""),
+    webkit: w("ResizeObserver loop completed with undelivered notifications.", ""),
+    gecko: w("ResizeObserver loop completed with undelivered notifications.", ""),
 };
 
 const FETCH_FAILED: JsError = JsError {
@@ -95,10 +86,7 @@ const FETCH_FAILED: JsError = JsError {
         "TypeError: Failed to fetch",
         "TypeError: Failed to fetch\n    at ApiClient.request (https://relay.example.com/assets/api-client-c27b11.js:1:2231)",
     ),
-    webkit: w(
-        "TypeError: Load failed",
-        "request@https://relay.example.com/assets/api-client-c27b11.js:1:2231",
-    ),
+    webkit: w("TypeError: Load failed", "request@https://relay.example.com/assets/api-client-c27b11.js:1:2231"),
     gecko: w(
         "TypeError: NetworkError when attempting to fetch resource.",
         "request@https://relay.example.com/assets/api-client-c27b11.js:1:2231\n",
@@ -132,11 +120,7 @@ const SCRIPT_ERROR: JsError = JsError {
 /// Background errors per view of `page`, with their probability.
 pub(crate) fn background(page: Page) -> &'static [(JsError, f64)] {
     match page.area() {
-        _ if page == Page::Reports => &[
-            (RESIZE_OBSERVER, 0.008),
-            (FETCH_FAILED, 0.004),
-            (RECURSION, 0.003),
-        ],
+        _ if page == Page::Reports => &[(RESIZE_OBSERVER, 0.008), (FETCH_FAILED, 0.004), (RECURSION, 0.003)],
         Area::Marketing | Area::Content => &[(SCRIPT_ERROR, 0.003)],
         Area::App => &[(RESIZE_OBSERVER, 0.008), (FETCH_FAILED, 0.004)],
         Area::Auth | Area::Checkout => &[(FETCH_FAILED, 0.003)],

@@ -27,12 +27,7 @@ pub(crate) struct Country {
 }
 
 const fn city(name: &'static str, timezone: &'static str, utc_offset_min: i32, share: f64) -> City {
-    City {
-        name,
-        timezone,
-        utc_offset_min,
-        share,
-    }
+    City { name, timezone, utc_offset_min, share }
 }
 
 /// Locale some visitors run their browser in whatever their country.
@@ -183,20 +178,14 @@ pub(crate) const COUNTRIES: &[Country] = &[
         code: "JP",
         share: 2.0,
         locales: &[("ja-JP", 100.0)],
-        cities: &[
-            city("Tokyo", "Asia/Tokyo", 540, 70.0),
-            city("Osaka", "Asia/Tokyo", 540, 30.0),
-        ],
+        cities: &[city("Tokyo", "Asia/Tokyo", 540, 70.0), city("Osaka", "Asia/Tokyo", 540, 30.0)],
         network: 0.9,
     },
     Country {
         code: "PT",
         share: 1.5,
         locales: &[("pt-PT", 100.0)],
-        cities: &[
-            city("Lisbon", "Europe/Lisbon", 0, 65.0),
-            city("Porto", "Europe/Lisbon", 0, 35.0),
-        ],
+        cities: &[city("Lisbon", "Europe/Lisbon", 0, 65.0), city("Porto", "Europe/Lisbon", 0, 35.0)],
         network: 1.0,
     },
     Country {
@@ -213,20 +202,14 @@ pub(crate) const COUNTRIES: &[Country] = &[
         code: "PL",
         share: 1.5,
         locales: &[("pl-PL", 100.0)],
-        cities: &[
-            city("Warsaw", "Europe/Warsaw", 60, 60.0),
-            city("Kraków", "Europe/Warsaw", 60, 40.0),
-        ],
+        cities: &[city("Warsaw", "Europe/Warsaw", 60, 60.0), city("Kraków", "Europe/Warsaw", 60, 40.0)],
         network: 1.0,
     },
     Country {
         code: "SE",
         share: 1.0,
         locales: &[("sv-SE", 100.0)],
-        cities: &[
-            city("Stockholm", "Europe/Stockholm", 60, 70.0),
-            city("Gothenburg", "Europe/Stockholm", 60, 30.0),
-        ],
+        cities: &[city("Stockholm", "Europe/Stockholm", 60, 70.0), city("Gothenburg", "Europe/Stockholm", 60, 30.0)],
         network: 0.9,
     },
 ];

@@ -37,82 +37,38 @@ pub(crate) enum Area {
 
 /// Blog posts: path, document title, link text.
 pub(crate) const BLOG_POSTS: &[(&str, &str, &str)] = &[
-    (
-        "/blog/how-to-measure-activation",
-        "How to measure activation — Relay Blog",
-        "How to measure activation",
-    ),
+    ("/blog/how-to-measure-activation", "How to measure activation — Relay Blog", "How to measure activation"),
     (
         "/blog/funnel-analysis-guide",
         "A practical guide to funnel analysis — Relay Blog",
         "A practical guide to funnel analysis",
     ),
-    (
-        "/blog/retention-cohorts-explained",
-        "Retention cohorts, explained — Relay Blog",
-        "Retention cohorts, explained",
-    ),
+    ("/blog/retention-cohorts-explained", "Retention cohorts, explained — Relay Blog", "Retention cohorts, explained"),
     (
         "/blog/product-led-growth-metrics",
         "The 7 metrics of product-led growth — Relay Blog",
         "The 7 metrics of product-led growth",
     ),
-    (
-        "/blog/choosing-a-north-star-metric",
-        "Choosing a north star metric — Relay Blog",
-        "Choosing a north star metric",
-    ),
+    ("/blog/choosing-a-north-star-metric", "Choosing a north star metric — Relay Blog", "Choosing a north star metric"),
     (
         "/blog/reduce-churn-with-data",
         "Reduce churn with the data you already have — Relay Blog",
         "Reduce churn with the data you already have",
     ),
-    (
-        "/blog/web-vitals-for-product-teams",
-        "Web vitals for product teams — Relay Blog",
-        "Web vitals for product teams",
-    ),
-    (
-        "/blog/feature-flags-without-fear",
-        "Feature flags without fear — Relay Blog",
-        "Feature flags without fear",
-    ),
+    ("/blog/web-vitals-for-product-teams", "Web vitals for product teams — Relay Blog", "Web vitals for product teams"),
+    ("/blog/feature-flags-without-fear", "Feature flags without fear — Relay Blog", "Feature flags without fear"),
 ];
 
 /// Docs topics: path, document title, link text.
 pub(crate) const DOCS_TOPICS: &[(&str, &str, &str)] = &[
-    (
-        "/docs/getting-started",
-        "Getting started — Relay Docs",
-        "Getting started",
-    ),
-    (
-        "/docs/install-js-sdk",
-        "Install the JavaScript SDK — Relay Docs",
-        "Install the JavaScript SDK",
-    ),
-    (
-        "/docs/identify-users",
-        "Identify users — Relay Docs",
-        "Identify users",
-    ),
+    ("/docs/getting-started", "Getting started — Relay Docs", "Getting started"),
+    ("/docs/install-js-sdk", "Install the JavaScript SDK — Relay Docs", "Install the JavaScript SDK"),
+    ("/docs/identify-users", "Identify users — Relay Docs", "Identify users"),
     ("/docs/funnels", "Funnels — Relay Docs", "Funnels"),
     ("/docs/retention", "Retention — Relay Docs", "Retention"),
-    (
-        "/docs/feature-flags",
-        "Feature flags — Relay Docs",
-        "Feature flags",
-    ),
-    (
-        "/docs/api-reference",
-        "API reference — Relay Docs",
-        "API reference",
-    ),
-    (
-        "/docs/self-hosting",
-        "Self-hosting — Relay Docs",
-        "Self-hosting",
-    ),
+    ("/docs/feature-flags", "Feature flags — Relay Docs", "Feature flags"),
+    ("/docs/api-reference", "API reference — Relay Docs", "API reference"),
+    ("/docs/self-hosting", "Self-hosting — Relay Docs", "Self-hosting"),
 ];
 
 impl Page {
@@ -140,12 +96,8 @@ impl Page {
             Page::Home => "Relay — Product analytics for growing teams",
             Page::Pricing => "Pricing — Relay",
             Page::Features => "Features — Relay",
-            Page::Blog(i) => BLOG_POSTS
-                .get(usize::from(i))
-                .map_or("Blog — Relay", |p| p.1),
-            Page::Docs(i) => DOCS_TOPICS
-                .get(usize::from(i))
-                .map_or("Docs — Relay", |p| p.1),
+            Page::Blog(i) => BLOG_POSTS.get(usize::from(i)).map_or("Blog — Relay", |p| p.1),
+            Page::Docs(i) => DOCS_TOPICS.get(usize::from(i)).map_or("Docs — Relay", |p| p.1),
             Page::Signup => "Create your account — Relay",
             Page::Login => "Log in — Relay",
             Page::Dashboard => "Dashboard — Relay",

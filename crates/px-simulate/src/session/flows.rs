@@ -21,11 +21,7 @@ impl Session<'_> {
     pub(super) fn anonymous_session(&mut self) {
         let model = self.env.model;
         let first = self.visitor.visits == 0;
-        let channel = if first {
-            usize::from(self.visitor.channel)
-        } else {
-            self.visitor.return_channel(self.rng)
-        };
+        let channel = if first { usize::from(self.visitor.channel) } else { self.visitor.return_channel(self.rng) };
         let channel = &CHANNELS[channel % CHANNELS.len()];
         let landing = match channel.landings[sample::pick_pair(self.rng, channel.landings)].0 {
             Landing::Home => Page::Home,
@@ -37,9 +33,7 @@ impl Session<'_> {
         let query = channel.utm.map(|utm| {
             let campaign = match utm.campaign {
                 Campaign::None => None,
-                Campaign::Fixed(names) => {
-                    Some(names[sample::pick_index(self.rng, names.len(), |_| 1.0)])
-                }
+                Campaign::Fixed(names) => Some(names[sample::pick_index(self.rng, names.len(), |_| 1.0)]),
                 Campaign::WeeklyIssue => Some(self.env.day.newsletter_campaign.as_str()),
             };
             let mut q = format!("utm_source={}&utm_medium={}", utm.source, utm.medium);
@@ -49,27 +43,13 @@ impl Session<'_> {
             }
             q
         });
-        self.view(
-            landing,
-            Entry::External {
-                referrer: channel.referrer,
-                query: query.as_deref(),
-            },
-        );
+        self.view(landing, Entry::External { referrer: channel.referrer, query: query.as_deref() });
 
-        let p_pricing = if first {
-            model.pricing_first
-        } else {
-            model.pricing_return
-        };
+        let p_pricing = if first { model.pricing_first } else { model.pricing_return };
         let mut saw_pricing = landing == Page::Pricing;
         let wants_pricing = !saw_pricing && sample::chance(self.rng, p_pricing);
         let extra = sample::geometric(self.rng, model.extra_pages, 8);
-        let pricing_slot = if wants_pricing {
-            Some(sample::between(self.rng, 0, i64::from(extra)))
-        } else {
-            None
-        };
+        let pricing_slot = if wants_pricing { Some(sample::between(self.rng, 0, i64::from(extra))) } else { None };
         for i in 0..=i64::from(extra) {
             if pricing_slot == Some(i) {
                 self.go(Page::Pricing);
@@ -80,11 +60,7 @@ impl Session<'_> {
                 self.go(next);
             }
         }
-        let p_signup = if saw_pricing {
-            model.signup_after_pricing
-        } else {
-            model.signup_without_pricing
-        };
+        let p_signup = if saw_pricing { model.signup_after_pricing } else { model.signup_without_pricing };
         if sample::chance(self.rng, p_signup) {
             self.signup();
         }
@@ -93,19 +69,10 @@ impl Session<'_> {
     /// The next marketing page, never the current one.
     fn browse_next(&mut self) -> Page {
         let current = self.page;
-        let options: [(Page, f64); 4] = [
-            (Page::Home, 20.0),
-            (Page::Features, 35.0),
-            (self.blog_post(), 25.0),
-            (self.docs_topic(), 20.0),
-        ];
-        let i = sample::pick_index(self.rng, options.len(), |i| {
-            if options[i].0 == current {
-                0.0
-            } else {
-                options[i].1
-            }
-        });
+        let options: [(Page, f64); 4] =
+            [(Page::Home, 20.0), (Page::Features, 35.0), (self.blog_post(), 25.0), (self.docs_topic(), 20.0)];
+        let i =
+            sample::pick_index(self.rng, options.len(), |i| if options[i].0 == current { 0.0 } else { options[i].1 });
         options[i].0
     }
 
@@ -114,9 +81,7 @@ impl Session<'_> {
     }
 
     fn docs_topic(&mut self) -> Page {
-        Page::Docs(
-            sample::pick_index(self.rng, DOCS_TOPICS.len(), |i| 1.0 / (i as f64 + 2.0)) as u8,
-        )
+        Page::Docs(sample::pick_index(self.rng, DOCS_TOPICS.len(), |i| 1.0 / (i as f64 + 2.0)) as u8)
     }
 
     /// The signup form; on success the visitor becomes a user and goes on
@@ -141,10 +106,8 @@ impl Session<'_> {
         self.as_user = true;
 
         let done = self.at(0.97).max(started + MS);
-        let initial_referrer = CHANNELS
-            .get(usize::from(self.visitor.channel))
-            .and_then(|c| c.referrer)
-            .unwrap_or("$direct");
+        let initial_referrer =
+            CHANNELS.get(usize::from(self.visitor.channel)).and_then(|c| c.referrer).unwrap_or("$direct");
         let mut set = Map::new();
         set.insert("plan".into(), Plan::Free.name().into());
         set.insert("signup_method".into(), method.into());
@@ -167,39 +130,17 @@ impl Session<'_> {
         let model = self.env.model;
         if sample::chance(self.rng, model.login) {
             if sample::chance(self.rng, 0.3) {
-                self.view(
-                    Page::Home,
-                    Entry::External {
-                        referrer: None,
-                        query: None,
-                    },
-                );
+                self.view(Page::Home, Entry::External { referrer: None, query: None });
                 self.go(Page::Login);
             } else {
-                self.view(
-                    Page::Login,
-                    Entry::External {
-                        referrer: None,
-                        query: None,
-                    },
-                );
+                self.view(Page::Login, Entry::External { referrer: None, query: None });
             }
-            let method = if self.visitor.google_signup {
-                "google"
-            } else {
-                "email"
-            };
+            let method = if self.visitor.google_signup { "google" } else { "email" };
             let at = self.at(0.8);
             self.record(at, "login", prop("method", method));
             self.go(Page::Dashboard);
         } else {
-            self.view(
-                Page::Dashboard,
-                Entry::External {
-                    referrer: None,
-                    query: None,
-                },
-            );
+            self.view(Page::Dashboard, Entry::External { referrer: None, query: None });
         }
         self.use_features();
         let pages = sample::geometric(self.rng, model.app_pages, 12);
@@ -209,11 +150,7 @@ impl Session<'_> {
         }
         if !self.checkout_error && sample::chance(self.rng, model.survey) {
             let at = self.at(0.9);
-            let topic = if self.slow_export {
-                Topic::SlowExport
-            } else {
-                Topic::General
-            };
+            let topic = if self.slow_export { Topic::SlowExport } else { Topic::General };
             self.feedback(at, topic);
         }
     }
@@ -221,18 +158,8 @@ impl Session<'_> {
     fn app_pages(&mut self, n: u32) {
         for _ in 0..n {
             let current = self.page;
-            let options = [
-                (Page::Dashboard, 35.0),
-                (Page::Reports, 45.0),
-                (Page::Settings, 20.0),
-            ];
-            let i = sample::pick_index(self.rng, 3, |i| {
-                if options[i].0 == current {
-                    0.0
-                } else {
-                    options[i].1
-                }
-            });
+            let options = [(Page::Dashboard, 35.0), (Page::Reports, 45.0), (Page::Settings, 20.0)];
+            let i = sample::pick_index(self.rng, 3, |i| if options[i].0 == current { 0.0 } else { options[i].1 });
             self.go(options[i].0);
             self.use_features();
         }
@@ -243,16 +170,8 @@ impl Session<'_> {
         let paid = self.visitor.plan != Plan::Free;
         let alerts = if paid { 0.3 } else { 0.06 };
         let uses: &[(&str, f64)] = match self.page {
-            Page::Dashboard => &[
-                (feature::DASHBOARDS, 0.55),
-                (feature::SHARE, 0.10),
-                (feature::ALERTS, alerts),
-            ],
-            Page::Reports => &[
-                (feature::REPORTS, 0.85),
-                (feature::EXPORT, 0.25),
-                (feature::SHARE, 0.15),
-            ],
+            Page::Dashboard => &[(feature::DASHBOARDS, 0.55), (feature::SHARE, 0.10), (feature::ALERTS, alerts)],
+            Page::Reports => &[(feature::REPORTS, 0.85), (feature::EXPORT, 0.25), (feature::SHARE, 0.15)],
             Page::Settings => &[(feature::ALERTS, alerts * 1.5)],
             _ => &[],
         };
@@ -264,8 +183,7 @@ impl Session<'_> {
             frac += 0.15;
             let at = self.at(frac);
             self.record(at, "feature_used", prop("feature", name));
-            if name == feature::EXPORT && sample::chance(self.rng, self.env.model.slow_export_rage)
-            {
+            if name == feature::EXPORT && sample::chance(self.rng, self.env.model.slow_export_rage) {
                 let e = EXPORT_BUTTON;
                 self.click(at + 4000 * MS, "rage_click", e.selector, e.tag, e.text);
                 self.slow_export = true;
@@ -283,11 +201,7 @@ impl Session<'_> {
         if sample::chance(self.rng, 0.6) {
             self.go(Page::Pricing);
         }
-        let plan = if sample::chance(self.rng, model.business) {
-            Plan::Business
-        } else {
-            Plan::Pro
-        };
+        let plan = if sample::chance(self.rng, model.business) { Plan::Business } else { Plan::Pro };
         self.go(Page::Checkout);
         let started = self.at(0.3);
         let mut props = plan_props(plan);
@@ -300,27 +214,16 @@ impl Session<'_> {
         } else {
             model.checkout_bug_other
         };
-        let buggy = model.checkout_bug_versions.contains(&self.env.version)
-            && sample::chance(self.rng, bug_rate);
+        let buggy = model.checkout_bug_versions.contains(&self.env.version) && sample::chance(self.rng, bug_rate);
         if buggy {
             let at = self.at(0.6);
             self.error(at, &CHECKOUT_PLAN_ID);
             self.checkout_error = true;
             if sample::chance(self.rng, 0.45) {
-                self.click(
-                    at + 1500 * MS,
-                    "rage_click",
-                    PAY_BUTTON.selector,
-                    PAY_BUTTON.tag,
-                    PAY_BUTTON.text,
-                );
+                self.click(at + 1500 * MS, "rage_click", PAY_BUTTON.selector, PAY_BUTTON.tag, PAY_BUTTON.text);
             }
         }
-        let p_complete = if buggy {
-            model.checkout_complete_after_error
-        } else {
-            model.checkout_complete
-        };
+        let p_complete = if buggy { model.checkout_complete_after_error } else { model.checkout_complete };
         if !sample::chance(self.rng, p_complete) {
             if buggy && sample::chance(self.rng, model.feedback_after_error) {
                 let at = self.at(0.9);

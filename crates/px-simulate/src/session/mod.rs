@@ -93,10 +93,7 @@ pub(crate) struct Env<'a> {
 pub(crate) enum Entry<'s> {
     /// From outside the site: the external referrer and the landing URL's
     /// query string (UTM tags), if any.
-    External {
-        referrer: Option<&'static str>,
-        query: Option<&'s str>,
-    },
+    External { referrer: Option<&'static str>, query: Option<&'s str> },
     /// By following a link from the previous page.
     Internal,
 }
@@ -172,15 +169,7 @@ impl<'a> Session<'a> {
     fn record(&mut self, at: i64, name: &'static str, props: Map<String, Value>) -> &mut Draft {
         let at = at.clamp(self.start, self.end);
         let seq = self.rec.drafts.len() as u32;
-        self.rec.drafts.push(Draft {
-            at,
-            name,
-            seq,
-            visit: self.visit,
-            as_user: self.as_user,
-            props,
-            person: None,
-        });
+        self.rec.drafts.push(Draft { at, name, seq, visit: self.visit, as_user: self.as_user, props, person: None });
         let last = self.rec.drafts.len() - 1;
         &mut self.rec.drafts[last]
     }
@@ -204,19 +193,14 @@ impl<'a> Session<'a> {
             Entry::Internal => (self.rec.visits.last().map(|v| v.url.clone()), None),
         };
         let path = page.path();
-        let mut url =
-            String::with_capacity(ORIGIN.len() + path.len() + query.map_or(0, |q| q.len() + 1));
+        let mut url = String::with_capacity(ORIGIN.len() + path.len() + query.map_or(0, |q| q.len() + 1));
         url.push_str(ORIGIN);
         url.push_str(path);
         if let Some(q) = query {
             url.push('?');
             url.push_str(q);
         }
-        self.rec.visits.push(Visit {
-            page,
-            url,
-            referrer,
-        });
+        self.rec.visits.push(Visit { page, url, referrer });
         self.visit = (self.rec.visits.len() - 1) as u16;
         self.page = page;
         self.interacted = false;

@@ -78,13 +78,7 @@ impl Session<'_> {
         }
         if page == Page::Dashboard && sample::chance(self.rng, 0.006) {
             let at = self.any_time();
-            self.click(
-                at,
-                "rage_click",
-                DATE_RANGE.selector,
-                DATE_RANGE.tag,
-                DATE_RANGE.text,
-            );
+            self.click(at, "rage_click", DATE_RANGE.selector, DATE_RANGE.tag, DATE_RANGE.text);
         }
         for (error, p) in errors::background(page) {
             if sample::chance(self.rng, *p) {
@@ -92,10 +86,7 @@ impl Session<'_> {
                 self.error(at, error);
             }
         }
-        if self.env.stale
-            && page.area() == Area::App
-            && sample::chance(self.rng, self.env.model.chunk_error)
-        {
+        if self.env.stale && page.area() == Area::App && sample::chance(self.rng, self.env.model.chunk_error) {
             let at = self.at(0.05);
             self.error(at, &CHUNK_LOAD);
         }
@@ -137,18 +128,11 @@ impl Session<'_> {
             Vital::Ttfb => (380.0 * net * m(1.0, 1.3), 0.55),
             Vital::Fcp => (1100.0 * net * weight.sqrt() * m(1.0, 1.45), 0.45),
             Vital::Lcp => (1500.0 * net * weight * m(1.0, 1.5), 0.5),
-            Vital::Cls => (
-                0.035 * if page == Page::Home { 2.0 } else { 1.0 } * m(1.0, 1.4),
-                1.1,
-            ),
+            Vital::Cls => (0.035 * if page == Page::Home { 2.0 } else { 1.0 } * m(1.0, 1.4), 1.1),
             Vital::Inp => (95.0 * weight * m(1.0, 1.8), 0.65),
         };
         let value = sample::log_normal(self.rng, median, sigma);
-        if vital == Vital::Cls {
-            (value * 10_000.0).round() / 10_000.0
-        } else {
-            (value * 10.0).round() / 10.0
-        }
+        if vital == Vital::Cls { (value * 10_000.0).round() / 10_000.0 } else { (value * 10.0).round() / 10.0 }
     }
 
     fn vital(&mut self, at: i64, vital: Vital, value: f64) {
@@ -161,11 +145,7 @@ impl Session<'_> {
 
     /// Scroll events at each 25% depth reached.
     fn scrolls(&mut self, page: Page) {
-        let boost = if self.visitor.agent().class.is_mobile() {
-            1.1
-        } else {
-            1.0
-        };
+        let boost = if self.visitor.agent().class.is_mobile() { 1.1 } else { 1.0 };
         let mut frac = 0.1;
         for (i, p) in page.scroll_continue().into_iter().enumerate() {
             if !sample::chance(self.rng, p * boost) {
@@ -205,20 +185,12 @@ impl Session<'_> {
         let pool = texts::comments(topic);
         let fitting = |i: usize| {
             let c = &pool[i];
-            if (c.min_rating..=c.max_rating).contains(&rating) {
-                1.0
-            } else {
-                0.0
-            }
+            if (c.min_rating..=c.max_rating).contains(&rating) { 1.0 } else { 0.0 }
         };
         let has_fit = (0..pool.len()).any(|i| fitting(i) > 0.0);
         if has_fit && sample::chance(self.rng, 0.8) {
             let c = &pool[sample::pick_index(self.rng, pool.len(), fitting)];
-            let text = if self.visitor.locale().starts_with("pt") {
-                c.pt_br
-            } else {
-                c.en
-            };
+            let text = if self.visitor.locale().starts_with("pt") { c.pt_br } else { c.en };
             props.insert("comment".into(), Value::from(text));
         }
         self.record(at, "feedback", props);

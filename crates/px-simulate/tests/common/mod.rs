@@ -11,12 +11,7 @@ pub const MONDAY: i64 = 1_746_403_200_000_000;
 pub const DAY: i64 = 86_400_000_000;
 
 pub fn config(seed: u64, days: u32, visitors_per_day: u32) -> SimConfig {
-    SimConfig {
-        seed,
-        start_micros: MONDAY,
-        days,
-        visitors_per_day,
-    }
+    SimConfig { seed, start_micros: MONDAY, days, visitors_per_day }
 }
 
 /// Every event of a run, in output order.
@@ -35,9 +30,7 @@ pub fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
 
 /// Microseconds since the epoch of an event's RFC 3339 timestamp.
 pub fn micros(v: &Value) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(str_at(v, "/timestamp"))
-        .map(|t| t.timestamp_micros())
-        .unwrap_or(i64::MIN)
+    chrono::DateTime::parse_from_rfc3339(str_at(v, "/timestamp")).map(|t| t.timestamp_micros()).unwrap_or(i64::MIN)
 }
 
 /// Browser family as a UA parser would report it.

@@ -41,10 +41,8 @@ const ENRICHED: [TextColumn; 22] = [
 ];
 
 fn uuid_field(name: &str) -> Field {
-    Field::new(name, DataType::FixedSizeBinary(16), false).with_metadata(HashMap::from([(
-        "ARROW:extension:name".to_string(),
-        "arrow.uuid".to_string(),
-    )]))
+    Field::new(name, DataType::FixedSizeBinary(16), false)
+        .with_metadata(HashMap::from([("ARROW:extension:name".to_string(), "arrow.uuid".to_string())]))
 }
 
 static SCHEMA: LazyLock<Arc<Schema>> = LazyLock::new(|| {
@@ -87,10 +85,7 @@ pub fn to_record_batch(events: &[ScopedEvent]) -> Result<RecordBatch, ArrowError
     let mut ts = TimestampMicrosecondBuilder::with_capacity(n);
     let mut received = TimestampMicrosecondBuilder::with_capacity(n);
     let mut props = StringBuilder::with_capacity(n, n * 200);
-    let mut text: Vec<StringBuilder> = ENRICHED
-        .iter()
-        .map(|_| StringBuilder::with_capacity(n, n * 8))
-        .collect();
+    let mut text: Vec<StringBuilder> = ENRICHED.iter().map(|_| StringBuilder::with_capacity(n, n * 8)).collect();
     let mut sw = Int32Builder::with_capacity(n);
     let mut sh = Int32Builder::with_capacity(n);
     let mut clamped = BooleanBuilder::with_capacity(n);
@@ -116,16 +111,8 @@ pub fn to_record_batch(events: &[ScopedEvent]) -> Result<RecordBatch, ArrowError
         for ((_, get), b) in ENRICHED.iter().zip(text.iter_mut()) {
             b.append_option(get(&e.enrichment));
         }
-        sw.append_option(
-            e.enrichment
-                .screen_width
-                .and_then(|v| i32::try_from(v).ok()),
-        );
-        sh.append_option(
-            e.enrichment
-                .screen_height
-                .and_then(|v| i32::try_from(v).ok()),
-        );
+        sw.append_option(e.enrichment.screen_width.and_then(|v| i32::try_from(v).ok()));
+        sh.append_option(e.enrichment.screen_height.and_then(|v| i32::try_from(v).ok()));
         clamped.append_value(e.timestamp_clamped);
     }
 
@@ -141,10 +128,7 @@ pub fn to_record_batch(events: &[ScopedEvent]) -> Result<RecordBatch, ArrowError
         Arc::new(received.finish()),
         Arc::new(props.finish()),
     ];
-    let mut text: Vec<ArrayRef> = text
-        .iter_mut()
-        .map(|b| Arc::new(b.finish()) as ArrayRef)
-        .collect();
+    let mut text: Vec<ArrayRef> = text.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
     let tail = text.split_off(20);
     cols.extend(text);
     cols.push(Arc::new(sw.finish()));

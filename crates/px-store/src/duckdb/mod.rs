@@ -42,28 +42,22 @@ impl DuckDbEventStore {
     /// Extension auto-install and auto-load are off: PX runs offline, and
     /// the extensions it needs (json) are compiled in.
     pub fn open(path: &Path, memory_limit: Option<&str>) -> Result<Self> {
-        let mut config = Config::default()
-            .enable_autoload_extension(false)?
-            .with("autoinstall_known_extensions", "false")?;
+        let mut config =
+            Config::default().enable_autoload_extension(false)?.with("autoinstall_known_extensions", "false")?;
         if let Some(limit) = memory_limit {
             config = config.max_memory(limit)?;
         }
         let conn = Connection::open_with_flags(path, config).map_err(|e| match e {
-            e if e.to_string().contains("lock") => StoreError::Unavailable(format!(
-                "{} is in use by another process: {e}",
-                path.display()
-            )),
+            e if e.to_string().contains("lock") => {
+                StoreError::Unavailable(format!("{} is in use by another process: {e}", path.display()))
+            }
             e => StoreError::from(e),
         })?;
         conn.execute_batch(schema::DDL)?;
-        let version: Option<i64> =
-            conn.query_row("SELECT max(version) FROM px_schema", [], |r| r.get(0))?;
+        let version: Option<i64> = conn.query_row("SELECT max(version) FROM px_schema", [], |r| r.get(0))?;
         match version {
             None => {
-                conn.execute(
-                    "INSERT INTO px_schema VALUES (?)",
-                    params![schema::SCHEMA_VERSION],
-                )?;
+                conn.execute("INSERT INTO px_schema VALUES (?)", params![schema::SCHEMA_VERSION])?;
             }
             Some(v) if v > schema::SCHEMA_VERSION => {
                 return Err(StoreError::Invalid(format!(
@@ -74,7 +68,7 @@ impl DuckDbEventStore {
             }
             Some(_) => {}
         }
-        let graph = PersonGraph::load(read::person_overrides(&conn)?);
+        let graph = PersonGraph::load(read::person_overrides(&conn)?, read::identified_persons(&conn)?);
         let reader_root = conn.try_clone()?;
         Ok(Self {
             writer: Arc::new(Mutex::new(Writer { conn, graph })),
@@ -86,8 +80,7 @@ impl DuckDbEventStore {
     /// person graph work: the raw ceiling `px bench ingest` measures the
     /// gateway against. Not for production writes (persons would drift).
     pub fn append_events_only(&self, events: &[ScopedEvent]) -> Result<()> {
-        let batch = arrow::to_record_batch(events)
-            .map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
+        let batch = arrow::to_record_batch(events).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
         let w = self.writer.lock();
         w.conn.execute_batch("BEGIN TRANSACTION")?;
         let appended = (|| -> Result<()> {
@@ -111,10 +104,7 @@ impl DuckDbEventStore {
         Ok(conn)
     }
 
-    async fn read<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
+    async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
         let conn = self.reader()?;
         tokio::task::spawn_blocking(move || f(&conn)).await?
     }
@@ -122,15 +112,21 @@ impl DuckDbEventStore {
 
 fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>) -> Result<()> {
     let plan = w.graph.plan(&mut events);
-    let batch =
-        arrow::to_record_batch(&events).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
+    let batch = arrow::to_record_batch(&events).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
     w.conn.execute_batch("BEGIN TRANSACTION")?;
     match write_in_transaction(&w.conn, batch, &plan) {
-        Ok(()) => {
-            w.conn.execute_batch("COMMIT")?;
-            w.graph.commit(plan);
-            Ok(())
-        }
+        Ok(()) => match w.conn.execute_batch("COMMIT") {
+            Ok(()) => {
+                w.graph.commit(plan);
+                Ok(())
+            }
+            Err(e) => {
+                // Leave no transaction open behind a failed commit, or every
+                // later BEGIN would fail too.
+                let _ = w.conn.execute_batch("ROLLBACK");
+                Err(e.into())
+            }
+        },
         Err(e) => {
             if let Err(rb) = w.conn.execute_batch("ROLLBACK") {
                 tracing::error!(error = %rb, "rollback failed after a failed append");
@@ -140,11 +136,7 @@ fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>) -> Result<()> {
     }
 }
 
-fn write_in_transaction(
-    conn: &Connection,
-    batch: ::arrow::record_batch::RecordBatch,
-    plan: &PersonPlan,
-) -> Result<()> {
+fn write_in_transaction(conn: &Connection, batch: ::arrow::record_batch::RecordBatch, plan: &PersonPlan) -> Result<()> {
     {
         let mut app = conn.appender("events")?;
         app.append_record_batch(batch)?;
@@ -169,13 +161,7 @@ fn write_in_transaction(
         let mut app = conn.appender_to_catalog_and_db("distinct_id_stage", "temp", "main")?;
         for (scope, d, person) in &plan.distinct_ids {
             let merged = *person != px_core::event::person_id_for(scope.project_id, d);
-            app.append_row(params![
-                scope.tenant_id.0,
-                scope.project_id.0,
-                d,
-                person.to_string(),
-                merged
-            ])?;
+            app.append_row(params![scope.tenant_id.0, scope.project_id.0, d, person.to_string(), merged])?;
         }
         app.flush()?;
         drop(app);
@@ -206,8 +192,7 @@ impl EventStore for DuckDbEventStore {
     }
 
     async fn list_events(&self, scope: ProjectScope, query: EventQuery) -> Result<EventPage> {
-        self.read(move |c| read::list_events(c, scope, &query))
-            .await
+        self.read(move |c| read::list_events(c, scope, &query)).await
     }
 
     async fn person(&self, scope: ProjectScope, distinct_id: &str) -> Result<Option<PersonRecord>> {
@@ -215,13 +200,8 @@ impl EventStore for DuckDbEventStore {
         self.read(move |c| read::person(c, scope, &d)).await
     }
 
-    async fn recent_event_ids(
-        &self,
-        since: Micros,
-        limit: usize,
-    ) -> Result<Vec<(ProjectId, Uuid)>> {
-        self.read(move |c| read::recent_event_ids(c, since, limit))
-            .await
+    async fn recent_event_ids(&self, since: Micros, limit: usize) -> Result<Vec<(ProjectId, Uuid)>> {
+        self.read(move |c| read::recent_event_ids(c, since, limit)).await
     }
 
     async fn count_events(&self, scope: ProjectScope) -> Result<u64> {

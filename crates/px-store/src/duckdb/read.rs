@@ -13,8 +13,7 @@ use uuid::Uuid;
 /// Hard cap on one page, whatever the caller asks.
 pub const MAX_PAGE: usize = 1000;
 
-const COLUMNS: &str =
-    "e.event_id::VARCHAR, e.event, e.distinct_id, coalesce(d.person_id, e.person_id)::VARCHAR,
+const COLUMNS: &str = "e.event_id::VARCHAR, e.event, e.distinct_id, coalesce(d.person_id, e.person_id)::VARCHAR,
     e.session_id, epoch_us(e.timestamp), epoch_us(e.received_at), e.properties,
     e.url, e.host, e.path, e.title, e.referrer, e.referrer_domain, e.utm_source, e.utm_medium,
     e.utm_campaign, e.utm_term, e.utm_content, e.browser, e.browser_version, e.os, e.os_version,
@@ -27,10 +26,7 @@ const FROM: &str = "FROM events e LEFT JOIN person_distinct_ids d
 /// Builds the WHERE clause and its parameters for `q` in `scope`.
 fn filters(scope: ProjectScope, q: &EventQuery, with_cursor: bool) -> (String, Vec<DbValue>) {
     let mut sql = String::from("WHERE e.tenant_id = ? AND e.project_id = ?");
-    let mut args = vec![
-        DbValue::BigInt(scope.tenant_id.0),
-        DbValue::BigInt(scope.project_id.0),
-    ];
+    let mut args = vec![DbValue::BigInt(scope.tenant_id.0), DbValue::BigInt(scope.project_id.0)];
     if let Some(ev) = &q.event {
         sql.push_str(" AND e.event = ?");
         args.push(DbValue::Text(ev.clone()));
@@ -65,9 +61,7 @@ fn filters(scope: ProjectScope, q: &EventQuery, with_cursor: bool) -> (String, V
 }
 
 fn parse_uuid(s: &str) -> duckdb::Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| {
-        duckdb::Error::FromSqlConversionFailure(0, duckdb::types::Type::Text, Box::new(e))
-    })
+    Uuid::parse_str(s).map_err(|e| duckdb::Error::FromSqlConversionFailure(0, duckdb::types::Type::Text, Box::new(e)))
 }
 
 fn parse_props(s: &str) -> Map<String, Value> {
@@ -78,8 +72,7 @@ fn record(r: &Row<'_>) -> duckdb::Result<(EventRecord, Micros)> {
     let ts: i64 = r.get(5)?;
     let s = |i: usize| r.get::<_, Option<String>>(i);
     let dim = |i: usize| -> duckdb::Result<Option<u32>> {
-        Ok(r.get::<_, Option<i32>>(i)?
-            .and_then(|v| u32::try_from(v).ok()))
+        Ok(r.get::<_, Option<i32>>(i)?.and_then(|v| u32::try_from(v).ok()))
     };
     Ok((
         EventRecord {
@@ -126,37 +119,21 @@ fn record(r: &Row<'_>) -> duckdb::Result<(EventRecord, Micros)> {
 pub fn list_events(conn: &Connection, scope: ProjectScope, q: &EventQuery) -> Result<EventPage> {
     let limit = q.limit.clamp(1, MAX_PAGE);
     let (where_sql, mut args) = filters(scope, q, true);
-    let sql = format!(
-        "SELECT {COLUMNS} {FROM} {where_sql} ORDER BY e.timestamp DESC, e.event_id DESC LIMIT ?"
-    );
+    let sql = format!("SELECT {COLUMNS} {FROM} {where_sql} ORDER BY e.timestamp DESC, e.event_id DESC LIMIT ?");
     args.push(DbValue::BigInt(limit as i64 + 1));
     let mut stmt = conn.prepare(&sql)?;
-    let mut rows: Vec<(EventRecord, Micros)> = stmt
-        .query_map(params_from_iter(args), record)?
-        .collect::<duckdb::Result<_>>()?;
+    let mut rows: Vec<(EventRecord, Micros)> =
+        stmt.query_map(params_from_iter(args), record)?.collect::<duckdb::Result<_>>()?;
     let next_cursor = if rows.len() > limit {
         rows.truncate(limit);
-        rows.last().map(|(r, ts)| {
-            Cursor {
-                timestamp: *ts,
-                event_id: r.event_id,
-            }
-            .encode()
-        })
+        rows.last().map(|(r, ts)| Cursor { timestamp: *ts, event_id: r.event_id }.encode())
     } else {
         None
     };
     let (count_where, count_args) = filters(scope, q, false);
-    let total: i64 = conn.query_row(
-        &format!("SELECT count(*) {FROM} {count_where}"),
-        params_from_iter(count_args),
-        |r| r.get(0),
-    )?;
-    Ok(EventPage {
-        events: rows.into_iter().map(|(r, _)| r).collect(),
-        total: total as u64,
-        next_cursor,
-    })
+    let total: i64 =
+        conn.query_row(&format!("SELECT count(*) {FROM} {count_where}"), params_from_iter(count_args), |r| r.get(0))?;
+    Ok(EventPage { events: rows.into_iter().map(|(r, _)| r).collect(), total: total as u64, next_cursor })
 }
 
 pub fn count_events(conn: &Connection, scope: ProjectScope) -> Result<u64> {
@@ -168,11 +145,7 @@ pub fn count_events(conn: &Connection, scope: ProjectScope) -> Result<u64> {
     Ok(n as u64)
 }
 
-pub fn person(
-    conn: &Connection,
-    scope: ProjectScope,
-    distinct_id: &str,
-) -> Result<Option<PersonRecord>> {
+pub fn person(conn: &Connection, scope: ProjectScope, distinct_id: &str) -> Result<Option<PersonRecord>> {
     let person: Option<String> = conn
         .query_row(
             "SELECT person_id::VARCHAR FROM person_distinct_ids WHERE tenant_id = ? AND project_id = ? AND distinct_id = ?",
@@ -188,14 +161,7 @@ pub fn person(
         "SELECT properties, is_identified, epoch_us(first_seen), epoch_us(last_seen) FROM persons
          WHERE tenant_id = ? AND project_id = ? AND person_id = ?::UUID",
         params![scope.tenant_id.0, scope.project_id.0, person],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, bool>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        },
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?)),
     );
     let (props, identified, first, last) = match row {
         Ok(v) => v,
@@ -207,10 +173,7 @@ pub fn person(
          ORDER BY distinct_id",
     )?;
     let ids = stmt
-        .query_map(
-            params![scope.tenant_id.0, scope.project_id.0, person],
-            |r| r.get::<_, String>(0),
-        )?
+        .query_map(params![scope.tenant_id.0, scope.project_id.0, person], |r| r.get::<_, String>(0))?
         .collect::<duckdb::Result<Vec<_>>>()?;
     Ok(Some(PersonRecord {
         person_id: Uuid::parse_str(&person).map_err(|e| StoreError::Internal(e.to_string()))?,
@@ -222,36 +185,32 @@ pub fn person(
     }))
 }
 
-pub fn recent_event_ids(
-    conn: &Connection,
-    since: Micros,
-    limit: usize,
-) -> Result<Vec<(ProjectId, Uuid)>> {
+pub fn recent_event_ids(conn: &Connection, since: Micros, limit: usize) -> Result<Vec<(ProjectId, Uuid)>> {
     let mut stmt = conn.prepare(
         "SELECT project_id, event_id::VARCHAR FROM events WHERE received_at >= make_timestamp(?)
          ORDER BY received_at DESC LIMIT ?",
     )?;
     let rows = stmt
-        .query_map(params![since, limit as i64], |r| {
-            Ok((ProjectId(r.get(0)?), parse_uuid(&r.get::<_, String>(1)?)?))
-        })?
+        .query_map(params![since, limit as i64], |r| Ok((ProjectId(r.get(0)?), parse_uuid(&r.get::<_, String>(1)?)?)))?
         .collect::<duckdb::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 /// Stored `(project, distinct id, person)` rows, for loading the graph.
 pub fn person_overrides(conn: &Connection) -> Result<Vec<(ProjectId, String, Uuid)>> {
-    let mut stmt = conn.prepare(
-        "SELECT project_id, distinct_id, person_id::VARCHAR FROM person_distinct_ids WHERE merged",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT project_id, distinct_id, person_id::VARCHAR FROM person_distinct_ids WHERE merged")?;
     let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                ProjectId(r.get(0)?),
-                r.get::<_, String>(1)?,
-                parse_uuid(&r.get::<_, String>(2)?)?,
-            ))
-        })?
+        .query_map([], |r| Ok((ProjectId(r.get(0)?), r.get::<_, String>(1)?, parse_uuid(&r.get::<_, String>(2)?)?)))?
+        .collect::<duckdb::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Identified persons, for loading the graph.
+pub fn identified_persons(conn: &Connection) -> Result<Vec<(ProjectId, Uuid)>> {
+    let mut stmt = conn.prepare("SELECT project_id, person_id::VARCHAR FROM persons WHERE is_identified")?;
+    let rows = stmt
+        .query_map([], |r| Ok((ProjectId(r.get(0)?), parse_uuid(&r.get::<_, String>(1)?)?)))?
         .collect::<duckdb::Result<Vec<_>>>()?;
     Ok(rows)
 }

@@ -111,17 +111,29 @@ DELETE FROM distinct_id_stage;
 /// t = tenant, d = the merged distinct id.
 pub const MERGE_PERSON: [(&str, &str); 5] = [
     // If the target has no row yet, the source row becomes it.
-    ("pfi", "UPDATE persons SET person_id = $3::UUID WHERE project_id = $1 AND person_id = $2::UUID
-       AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.project_id = $1 AND p.person_id = $3::UUID)"),
-    ("pfi", "UPDATE persons SET
+    (
+        "pfi",
+        "UPDATE persons SET person_id = $3::UUID WHERE project_id = $1 AND person_id = $2::UUID
+       AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.project_id = $1 AND p.person_id = $3::UUID)",
+    ),
+    (
+        "pfi",
+        "UPDATE persons SET
         properties = json_merge_patch(f.properties, persons.properties)::VARCHAR,
         is_identified = true,
         first_seen = least(persons.first_seen, f.first_seen),
         last_seen = greatest(persons.last_seen, f.last_seen)
      FROM (SELECT * FROM persons WHERE project_id = $1 AND person_id = $2::UUID) f
-     WHERE persons.project_id = $1 AND persons.person_id = $3::UUID"),
+     WHERE persons.project_id = $1 AND persons.person_id = $3::UUID",
+    ),
     ("pf", "DELETE FROM persons WHERE project_id = $1 AND person_id = $2::UUID"),
-    ("pfi", "UPDATE person_distinct_ids SET person_id = $3::UUID, merged = true WHERE project_id = $1 AND person_id = $2::UUID"),
-    ("tpdi", "INSERT INTO person_distinct_ids SELECT $1, $2, $3, $4::UUID, true
-       WHERE NOT EXISTS (SELECT 1 FROM person_distinct_ids WHERE project_id = $2 AND distinct_id = $3)"),
+    (
+        "pfi",
+        "UPDATE person_distinct_ids SET person_id = $3::UUID, merged = true WHERE project_id = $1 AND person_id = $2::UUID",
+    ),
+    (
+        "tpdi",
+        "INSERT INTO person_distinct_ids SELECT $1, $2, $3, $4::UUID, true
+       WHERE NOT EXISTS (SELECT 1 FROM person_distinct_ids WHERE project_id = $2 AND distinct_id = $3)",
+    ),
 ];

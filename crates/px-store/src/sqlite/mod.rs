@@ -9,9 +9,7 @@ use async_trait::async_trait;
 use px_core::{ProjectId, ProjectScope, ProjectSettings, TenantId};
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::path::Path;
 use std::time::Duration;
@@ -20,7 +18,12 @@ const SCHEMA: &str = include_str!("schema.sql");
 
 pub struct SqliteMetaStore {
     pool: SqlitePool,
+    /// Password hashing takes ~20 MiB and tens of ms each: at most this many
+    /// run at once, so a login flood queues instead of exhausting memory.
+    hashing: tokio::sync::Semaphore,
 }
+
+const CONCURRENT_HASHES: usize = 2;
 
 /// SHA-256 of a token, hex. Keys are random 192-bit strings, so a fast hash
 /// is enough (no salt or stretching needed, unlike passwords).
@@ -32,9 +35,7 @@ fn token_hash(token: &str) -> String {
 pub fn new_token(prefix: &str) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut rng = rand::rng();
-    let body: String = (0..32)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect();
+    let body: String = (0..32).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
     format!("{prefix}{body}")
 }
 
@@ -58,18 +59,19 @@ fn key_from_row(r: &SqliteRow) -> Result<ApiKey> {
             tenant_id: TenantId(r.try_get("tenant_id")?),
             project_id: ProjectId(r.try_get("project_id")?),
         },
-        kind: if kind == "secret" {
-            KeyKind::Secret
-        } else {
-            KeyKind::Ingest
-        },
+        kind: if kind == "secret" { KeyKind::Secret } else { KeyKind::Ingest },
         label: r.try_get("label")?,
         hint: r.try_get("hint")?,
         created_at: r.try_get("created_at")?,
     })
 }
 
-const PROJECT_COLUMNS: &str = "p.id, p.tenant_id, p.name, p.settings, t.plan FROM projects p JOIN tenants t ON t.id = p.tenant_id";
+/// An Argon2 hash of a random password nobody knows, for timing parity.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2T1ySAWeXwvFmvq6lkZk6cwLeZ9D0eqMxK7n8+6VDAU";
+
+const PROJECT_COLUMNS: &str =
+    "p.id, p.tenant_id, p.name, p.settings, t.plan FROM projects p JOIN tenants t ON t.id = p.tenant_id";
 
 impl SqliteMetaStore {
     pub async fn open(path: &Path) -> Result<Self> {
@@ -80,15 +82,13 @@ impl SqliteMetaStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, hashing: tokio::sync::Semaphore::new(CONCURRENT_HASHES) })
     }
 
-    async fn hash_password(password: &str) -> Result<String> {
+    async fn hash_password(&self, password: &str) -> Result<String> {
+        let _permit = self.hashing.acquire().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let password = password.to_string();
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
@@ -104,9 +104,7 @@ impl SqliteMetaStore {
 
 fn check_password(password: &str) -> Result<()> {
     if password.len() < 8 {
-        return Err(StoreError::Invalid(
-            "password must be at least 8 characters".into(),
-        ));
+        return Err(StoreError::Invalid("password must be at least 8 characters".into()));
     }
     Ok(())
 }
@@ -114,31 +112,18 @@ fn check_password(password: &str) -> Result<()> {
 #[async_trait]
 impl MetaStore for SqliteMetaStore {
     async fn create_tenant(&self, name: &str, plan: &str) -> Result<Tenant> {
-        let id: i64 =
-            sqlx::query_scalar("INSERT INTO tenants (name, plan) VALUES (?, ?) RETURNING id")
-                .bind(name)
-                .bind(plan)
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(Tenant {
-            id: TenantId(id),
-            name: name.into(),
-            plan: plan.into(),
-        })
+        let id: i64 = sqlx::query_scalar("INSERT INTO tenants (name, plan) VALUES (?, ?) RETURNING id")
+            .bind(name)
+            .bind(plan)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Tenant { id: TenantId(id), name: name.into(), plan: plan.into() })
     }
 
     async fn list_tenants(&self) -> Result<Vec<Tenant>> {
-        let rows = sqlx::query("SELECT id, name, plan FROM tenants ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query("SELECT id, name, plan FROM tenants ORDER BY id").fetch_all(&self.pool).await?;
         rows.iter()
-            .map(|r| {
-                Ok(Tenant {
-                    id: TenantId(r.try_get("id")?),
-                    name: r.try_get("name")?,
-                    plan: r.try_get("plan")?,
-                })
-            })
+            .map(|r| Ok(Tenant { id: TenantId(r.try_get("id")?), name: r.try_get("name")?, plan: r.try_get("plan")? }))
             .collect()
     }
 
@@ -147,79 +132,53 @@ impl MetaStore for SqliteMetaStore {
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(Tenant {
-                id: TenantId(r.try_get("id")?),
-                name: r.try_get("name")?,
-                plan: r.try_get("plan")?,
-            })
-        })
-        .transpose()
+        row.map(|r| Ok(Tenant { id: TenantId(r.try_get("id")?), name: r.try_get("name")?, plan: r.try_get("plan")? }))
+            .transpose()
     }
 
     async fn create_project(&self, new: NewProject) -> Result<Project> {
-        let settings = serde_json::to_string(&new.settings)
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO projects (tenant_id, name, settings) VALUES (?, ?, ?) RETURNING id",
-        )
-        .bind(new.tenant_id.0)
-        .bind(&new.name)
-        .bind(settings)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Conflict(_) => StoreError::Conflict(format!(
-                "project {:?} already exists in this tenant",
-                new.name
-            )),
-            other => other,
-        })?;
-        self.project(ProjectScope {
-            tenant_id: new.tenant_id,
-            project_id: ProjectId(id),
-        })
-        .await
+        let settings = serde_json::to_string(&new.settings).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO projects (tenant_id, name, settings) VALUES (?, ?, ?) RETURNING id")
+                .bind(new.tenant_id.0)
+                .bind(&new.name)
+                .bind(settings)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| match StoreError::from(e) {
+                    StoreError::Conflict(_) => {
+                        StoreError::Conflict(format!("project {:?} already exists in this tenant", new.name))
+                    }
+                    other => other,
+                })?;
+        self.project(ProjectScope { tenant_id: new.tenant_id, project_id: ProjectId(id) }).await
     }
 
     async fn list_projects(&self, tenant: Option<TenantId>) -> Result<Vec<Project>> {
         let rows = match tenant {
             Some(t) => {
-                sqlx::query(&format!(
-                    "SELECT {PROJECT_COLUMNS} WHERE p.tenant_id = ? ORDER BY p.id"
-                ))
-                .bind(t.0)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query(&format!("SELECT {PROJECT_COLUMNS} ORDER BY p.id"))
+                sqlx::query(&format!("SELECT {PROJECT_COLUMNS} WHERE p.tenant_id = ? ORDER BY p.id"))
+                    .bind(t.0)
                     .fetch_all(&self.pool)
                     .await?
             }
+            None => sqlx::query(&format!("SELECT {PROJECT_COLUMNS} ORDER BY p.id")).fetch_all(&self.pool).await?,
         };
         rows.iter().map(project_from_row).collect()
     }
 
     async fn project(&self, scope: ProjectScope) -> Result<Project> {
-        let row = sqlx::query(&format!(
-            "SELECT {PROJECT_COLUMNS} WHERE p.id = ? AND p.tenant_id = ?"
-        ))
-        .bind(scope.project_id.0)
-        .bind(scope.tenant_id.0)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("project {}", scope.project_id)))?;
+        let row = sqlx::query(&format!("SELECT {PROJECT_COLUMNS} WHERE p.id = ? AND p.tenant_id = ?"))
+            .bind(scope.project_id.0)
+            .bind(scope.tenant_id.0)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("project {}", scope.project_id)))?;
         project_from_row(&row)
     }
 
-    async fn update_project_settings(
-        &self,
-        scope: ProjectScope,
-        settings: &ProjectSettings,
-    ) -> Result<Project> {
-        let json =
-            serde_json::to_string(settings).map_err(|e| StoreError::Internal(e.to_string()))?;
+    async fn update_project_settings(&self, scope: ProjectScope, settings: &ProjectSettings) -> Result<Project> {
+        let json = serde_json::to_string(settings).map_err(|e| StoreError::Internal(e.to_string()))?;
         let done = sqlx::query("UPDATE projects SET settings = ? WHERE id = ? AND tenant_id = ?")
             .bind(json)
             .bind(scope.project_id.0)
@@ -227,20 +186,12 @@ impl MetaStore for SqliteMetaStore {
             .execute(&self.pool)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!(
-                "project {}",
-                scope.project_id
-            )));
+            return Err(StoreError::NotFound(format!("project {}", scope.project_id)));
         }
         self.project(scope).await
     }
 
-    async fn create_key(
-        &self,
-        scope: ProjectScope,
-        kind: KeyKind,
-        label: &str,
-    ) -> Result<(ApiKey, String)> {
+    async fn create_key(&self, scope: ProjectScope, kind: KeyKind, label: &str) -> Result<(ApiKey, String)> {
         self.project(scope).await?;
         let token = new_token(kind.prefix());
         let hint: String = token.chars().take(10).collect();
@@ -303,23 +254,18 @@ impl MetaStore for SqliteMetaStore {
 
     async fn create_user(&self, email: &str, password: &str) -> Result<User> {
         check_password(password)?;
-        let hash = Self::hash_password(password).await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (email, password_hash) VALUES (?, ?) RETURNING id",
-        )
-        .bind(email)
-        .bind(hash)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(User {
-            id,
-            email: email.into(),
-        })
+        let hash = self.hash_password(password).await?;
+        let id: i64 = sqlx::query_scalar("INSERT INTO users (email, password_hash) VALUES (?, ?) RETURNING id")
+            .bind(email)
+            .bind(hash)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(User { id, email: email.into() })
     }
 
     async fn set_password(&self, email: &str, password: &str) -> Result<()> {
         check_password(password)?;
-        let hash = Self::hash_password(password).await?;
+        let hash = self.hash_password(password).await?;
         let done = sqlx::query("UPDATE users SET password_hash = ? WHERE email = ?")
             .bind(hash)
             .bind(email)
@@ -349,36 +295,35 @@ impl MetaStore for SqliteMetaStore {
             .bind(email)
             .fetch_optional(&self.pool)
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        let hash: String = row.try_get("password_hash")?;
+        // Unknown e-mails are checked against a fixed hash, so that the
+        // answer takes as long as for known ones (no account enumeration).
+        let hash: String = match &row {
+            Some(r) => r.try_get("password_hash")?,
+            None => DUMMY_HASH.to_string(),
+        };
         let password = password.to_string();
+        let _permit = self.hashing.acquire().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let ok = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
-                .map(|h| {
-                    Argon2::default()
-                        .verify_password(password.as_bytes(), &h)
-                        .is_ok()
-                })
+                .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
                 .unwrap_or(false)
         })
         .await?;
-        Ok(ok.then(|| User {
-            id: row.get("id"),
-            email: row.get("email"),
-        }))
+        match (ok, row) {
+            (true, Some(r)) => Ok(Some(User { id: r.try_get("id")?, email: r.try_get("email")? })),
+            _ => Ok(None),
+        }
     }
 
     async fn create_session(&self, user_id: i64, ttl_secs: i64) -> Result<String> {
         let token = new_token("pxu_");
         let expires = chrono::Utc::now().timestamp() + ttl_secs;
-        sqlx::query(
-            "INSERT INTO login_sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)",
-        )
-        .bind(token_hash(&token))
-        .bind(user_id)
-        .bind(expires)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("INSERT INTO login_sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)")
+            .bind(token_hash(&token))
+            .bind(user_id)
+            .bind(expires)
+            .execute(&self.pool)
+            .await?;
         Ok(token)
     }
 
@@ -391,20 +336,10 @@ impl MetaStore for SqliteMetaStore {
         .bind(chrono::Utc::now().timestamp())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(User {
-                id: r.try_get("id")?,
-                email: r.try_get("email")?,
-            })
-        })
-        .transpose()
+        row.map(|r| Ok(User { id: r.try_get("id")?, email: r.try_get("email")? })).transpose()
     }
 
-    async fn project_role(
-        &self,
-        user_id: i64,
-        project: ProjectId,
-    ) -> Result<Option<(ProjectScope, Role)>> {
+    async fn project_role(&self, user_id: i64, project: ProjectId) -> Result<Option<(ProjectScope, Role)>> {
         let row = sqlx::query(
             "SELECT p.tenant_id, m.role FROM projects p JOIN memberships m ON m.tenant_id = p.tenant_id
              WHERE p.id = ? AND m.user_id = ?",
@@ -415,14 +350,7 @@ impl MetaStore for SqliteMetaStore {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let role: String = row.try_get("role")?;
-        let role = Role::parse(&role)
-            .ok_or_else(|| StoreError::Internal(format!("unknown role {role}")))?;
-        Ok(Some((
-            ProjectScope {
-                tenant_id: TenantId(row.try_get("tenant_id")?),
-                project_id: project,
-            },
-            role,
-        )))
+        let role = Role::parse(&role).ok_or_else(|| StoreError::Internal(format!("unknown role {role}")))?;
+        Ok(Some((ProjectScope { tenant_id: TenantId(row.try_get("tenant_id")?), project_id: project }, role)))
     }
 }
