@@ -51,6 +51,25 @@ impl ApiError {
     }
 }
 
+// Extractor rejections get the same JSON error shape as everything else.
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        Self::invalid("query", e.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(e: axum::extract::rejection::PathRejection) -> Self {
+        Self::invalid("path", e.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        Self::invalid("body", e.body_text())
+    }
+}
+
 impl From<px_store::StoreError> for ApiError {
     fn from(e: px_store::StoreError) -> Self {
         Self::new(e.kind(), e.to_string())

@@ -256,6 +256,8 @@ async fn listing_filters_and_pages_without_gaps() {
     let (s, err) = env.events(&env.a, "after=yesterday").await;
     assert_eq!((s.as_u16(), err["error"]["field"].as_str()), (400, Some("after")));
     assert_eq!(env.events(&env.a, "cursor=zzz").await.0, 400);
+    let (s, err) = env.events(&env.a, "bogus=1").await;
+    assert_eq!((s.as_u16(), err["error"]["field"].as_str()), (400, Some("query")), "{err}");
     assert_eq!(env.events(&env.a, "limit=5000").await.0, 400);
 }
 

@@ -19,7 +19,11 @@ pub struct Login {
     pub password: String,
 }
 
-pub async fn login(State(state): State<Arc<AppState>>, Json(body): Json<Login>) -> Result<impl IntoResponse, ApiError> {
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<Login>, axum::extract::rejection::JsonRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Json(body) = body?;
     let user = state
         .meta
         .verify_password(&body.email, &body.password)

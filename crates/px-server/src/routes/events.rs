@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use px_core::ProjectId;
@@ -35,10 +36,12 @@ fn time(field: &str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
 
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    Path(project): Path<i64>,
+    project: Result<Path<i64>, PathRejection>,
     headers: HeaderMap,
-    Query(p): Query<ListParams>,
+    params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<EventPage>, ApiError> {
+    let Path(project) = project?;
+    let Query(p) = params?;
     let scope = state.auth.read(&headers, ProjectId(project)).await?;
     let person_id = p
         .person_id
@@ -69,9 +72,10 @@ pub async fn list(
 /// `GET /api/v1/projects/{project}/persons/{distinct_id}`.
 pub async fn person(
     State(state): State<Arc<AppState>>,
-    Path((project, distinct_id)): Path<(i64, String)>,
+    path: Result<Path<(i64, String)>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Json<PersonRecord>, ApiError> {
+    let Path((project, distinct_id)) = path?;
     let scope = state.auth.read(&headers, ProjectId(project)).await?;
     state.store.person(scope, &distinct_id).await?.map(Json).ok_or_else(|| {
         ApiError::new(px_core::ErrorKind::NotFound, format!("no person has distinct id {distinct_id:?}"))
