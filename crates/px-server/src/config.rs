@@ -80,7 +80,8 @@ fn merge_plans<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String
         plans.insert(
             name,
             PlanLimit {
-                events_per_second: o.events_per_second.unwrap_or(base.events_per_second),
+                // 0 written in config means unlimited (TOML has no null).
+                events_per_second: o.events_per_second.map(|v| v.filter(|&n| n > 0)).unwrap_or(base.events_per_second),
                 burst: o.burst.unwrap_or(base.burst),
             },
         );
@@ -91,7 +92,8 @@ fn merge_plans<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanLimit {
-    /// Sustained events per second per project; `None` means unlimited.
+    /// Sustained events per second per project; `None` (0 in config files)
+    /// means unlimited.
     pub events_per_second: Option<u64>,
     /// Events a project may send at once above the sustained rate.
     pub burst: u64,
@@ -140,11 +142,6 @@ impl ServerConfig {
             ));
         }
         for (name, plan) in &self.rate_limits.plans {
-            if plan.events_per_second == Some(0) {
-                p.push(format!(
-                    "server.rate_limits.plans.{name}.events_per_second must be above 0 (omit it for unlimited)"
-                ));
-            }
             if plan.events_per_second.is_some() && (plan.burst as usize) < max_events_per_batch {
                 p.push(format!(
                     "server.rate_limits.plans.{name}.burst ({}) must be at least ingest.max_events_per_batch ({max_events_per_batch})",

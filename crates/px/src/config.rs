@@ -250,6 +250,12 @@ mod tests {
         let c = load(Some(Path::new("/dev/null")), &env(&[("PX_SERVER__RATE_LIMITS__PLANS__TEAM__BURST", "9000")]))
             .unwrap();
         assert_eq!(c.server.rate_limits.plans["team"].events_per_second, None);
+        let c = load(
+            Some(Path::new("/dev/null")),
+            &env(&[("PX_SERVER__RATE_LIMITS__PLANS__FREE__EVENTS_PER_SECOND", "0")]),
+        )
+        .unwrap();
+        assert_eq!(c.server.rate_limits.plans["free"].events_per_second, None, "0 makes a plan unlimited");
     }
 
     #[test]
