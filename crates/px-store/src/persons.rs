@@ -25,7 +25,8 @@ use uuid::Uuid;
 
 type Key = (ProjectId, String);
 
-/// Accumulated changes to one person in a batch.
+/// Accumulated changes to one person in a batch: only persons whose
+/// properties or identity the batch changes have one.
 #[derive(Debug, Clone)]
 pub struct PersonDelta {
     pub scope: ProjectScope,
@@ -141,6 +142,7 @@ impl PersonGraph {
                     let mut moved: Vec<String> = self.members.get(&(p, from)).cloned().unwrap_or_default();
                     moved.extend(overlay_members.remove(&(p, from)).unwrap_or_default());
                     moved.push(other.clone());
+                    seen.entry((p, other.clone())).or_insert(se.scope);
                     for d in moved {
                         overlay.insert((p, d.clone()), person);
                         plan.new_overrides.push(((p, d.clone()), person));
@@ -154,6 +156,12 @@ impl PersonGraph {
                 plan.new_identified.push((p, person));
             }
             e.person_id = person;
+            // Most events change nothing about their person: they get no
+            // delta, and the store does no person work for them. Activity
+            // (first and last seen) is read from the events themselves.
+            if e.person_set.is_none() && e.person_set_once.is_none() && e.link.is_none() {
+                continue;
+            }
             let d = deltas.entry((p, person)).or_insert_with(|| PersonDelta {
                 scope: se.scope,
                 person_id: person,

@@ -44,6 +44,9 @@ pub struct IngestArgs {
     /// Events appended in the raw-ceiling phase.
     #[arg(long, default_value_t = 2_000_000)]
     raw_events: usize,
+    /// Rows per transaction in the raw-ceiling phase.
+    #[arg(long, default_value_t = 20_000)]
+    raw_chunk: usize,
     /// Seconds of the half-load latency phase.
     #[arg(long, default_value_t = 20)]
     latency_duration: u64,
@@ -112,7 +115,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Appends the template events straight into a fresh DuckDB store.
-async fn raw_ceiling(templates: &[Template], total: usize) -> Result<f64> {
+async fn raw_ceiling(templates: &[Template], total: usize, chunk_rows: usize) -> Result<f64> {
     let dir = tempfile::tempdir()?;
     let store = DuckDbEventStore::open(&dir.path().join("raw.duckdb"), None)?;
     let pipeline = crate::serve::pipeline(&PxConfig::default())?;
@@ -136,7 +139,7 @@ async fn raw_ceiling(templates: &[Template], total: usize) -> Result<f64> {
                 event.session_id.get_or_insert_with(|| "s".into());
                 chunk.push(ScopedEvent { scope, event });
             }
-            if chunk.len() >= 20_000 {
+            if chunk.len() >= chunk_rows {
                 made += chunk.len();
                 chunks.push(std::mem::take(&mut chunk));
                 if made >= total {
@@ -288,7 +291,7 @@ async fn ingest(args: IngestArgs) -> Result<()> {
     let avg_bytes =
         templates.iter().map(|t| t.body.len()).sum::<usize>() as f64 / (templates.len() * args.batch) as f64;
     println!("measuring the raw ceiling ({} events appended straight into DuckDB) ...", args.raw_events);
-    let raw = raw_ceiling(&templates, args.raw_events).await?;
+    let raw = raw_ceiling(&templates, args.raw_events, args.raw_chunk).await?;
 
     let dir = tempfile::tempdir()?;
     let server = start_server(dir.path())?;
@@ -316,6 +319,12 @@ async fn ingest(args: IngestArgs) -> Result<()> {
     )
     .await;
     let peak_rss = rss_mib(pid, "VmHWM:");
+    let metrics = reqwest::get(format!("{}/metrics", server.base)).await?.text().await?;
+    let metric =
+        |name: &str| metrics.lines().find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok()).unwrap_or(0.0);
+    let commits = metric("px_store_write_seconds_count ");
+    let commit_ms = metric("px_store_write_seconds_sum ") / commits.max(1.0) * 1000.0;
+    let events_per_commit = metric("px_store_write_events_total ") / commits.max(1.0);
 
     let report = json!({
         "bench": "ingest",
@@ -332,6 +341,9 @@ async fn ingest(args: IngestArgs) -> Result<()> {
         "half_load_p99_ms": percentile(&half.latencies_ms, 0.99),
         "errors": full.errors + half.errors,
         "server_peak_rss_mib": peak_rss.round(),
+        "store_commits": commits,
+        "store_commit_avg_ms": (commit_ms * 100.0).round() / 100.0,
+        "events_per_commit_avg": events_per_commit.round(),
         "duration_s": args.duration,
     });
     println!();

@@ -145,40 +145,66 @@ pub fn count_events(conn: &Connection, scope: ProjectScope) -> Result<u64> {
     Ok(n as u64)
 }
 
+/// A person: the one `distinct_id` was merged into, else the id's own.
+/// Properties come from the persons table (only persons with properties or
+/// an identify have a row); activity comes from the events of all its ids.
 pub fn person(conn: &Connection, scope: ProjectScope, distinct_id: &str) -> Result<Option<PersonRecord>> {
-    let person: Option<String> = conn
+    let (t, p) = (scope.tenant_id.0, scope.project_id.0);
+    let mapped: Option<String> = conn
         .query_row(
             "SELECT person_id::VARCHAR FROM person_distinct_ids WHERE tenant_id = ? AND project_id = ? AND distinct_id = ?",
-            params![scope.tenant_id.0, scope.project_id.0, distinct_id],
+            params![t, p, distinct_id],
             |r| r.get(0),
         )
         .map(Some)
         .or_else(|e| if matches!(e, duckdb::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })?;
-    let Some(person) = person else {
-        return Ok(None);
+    let person_id = match mapped {
+        Some(s) => Uuid::parse_str(&s).map_err(|e| StoreError::Internal(e.to_string()))?,
+        None => px_core::event::person_id_for(scope.project_id, distinct_id),
     };
+    let pid = person_id.to_string();
+    let mut stmt = conn.prepare(
+        "SELECT distinct_id FROM person_distinct_ids WHERE tenant_id = ? AND project_id = ? AND person_id = ?::UUID",
+    )?;
+    let mut ids = stmt.query_map(params![t, p, pid], |r| r.get::<_, String>(0))?.collect::<duckdb::Result<Vec<_>>>()?;
+    if !ids.iter().any(|d| d == distinct_id) {
+        ids.push(distinct_id.to_string());
+    }
+    ids.sort();
+
     let row = conn.query_row(
         "SELECT properties, is_identified, epoch_us(first_seen), epoch_us(last_seen) FROM persons
          WHERE tenant_id = ? AND project_id = ? AND person_id = ?::UUID",
-        params![scope.tenant_id.0, scope.project_id.0, person],
+        params![t, p, pid],
         |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?)),
     );
-    let (props, identified, first, last) = match row {
-        Ok(v) => v,
-        Err(duckdb::Error::QueryReturnedNoRows) => return Ok(None),
+    let stored = match row {
+        Ok(v) => Some(v),
+        Err(duckdb::Error::QueryReturnedNoRows) => None,
         Err(e) => return Err(e.into()),
     };
-    let mut stmt = conn.prepare(
-        "SELECT distinct_id FROM person_distinct_ids WHERE tenant_id = ? AND project_id = ? AND person_id = ?::UUID
-         ORDER BY distinct_id",
+    let placeholders = vec!["?"; ids.len()].join(", ");
+    let mut args = vec![DbValue::BigInt(t), DbValue::BigInt(p)];
+    args.extend(ids.iter().map(|d| DbValue::Text(d.clone())));
+    let (events, first, last): (i64, Option<i64>, Option<i64>) = conn.query_row(
+        &format!(
+            "SELECT count(*), epoch_us(min(timestamp)), epoch_us(max(timestamp)) FROM events
+             WHERE tenant_id = ? AND project_id = ? AND distinct_id IN ({placeholders})"
+        ),
+        params_from_iter(args),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let ids = stmt
-        .query_map(params![scope.tenant_id.0, scope.project_id.0, person], |r| r.get::<_, String>(0))?
-        .collect::<duckdb::Result<Vec<_>>>()?;
+    let (props, identified, first, last) = match (stored, first, last) {
+        (None, _, _) if events == 0 => return Ok(None),
+        (Some((props, identified, f, l)), first, last) => {
+            (parse_props(&props), identified, first.unwrap_or(f).min(f), last.unwrap_or(l).max(l))
+        }
+        (None, first, last) => (Map::new(), false, first.unwrap_or_default(), last.unwrap_or_default()),
+    };
     Ok(Some(PersonRecord {
-        person_id: Uuid::parse_str(&person).map_err(|e| StoreError::Internal(e.to_string()))?,
+        person_id,
         distinct_ids: ids,
-        properties: parse_props(&props),
+        properties: props,
         is_identified: identified,
         first_seen: to_rfc3339(first),
         last_seen: to_rfc3339(last),

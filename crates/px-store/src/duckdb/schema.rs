@@ -52,7 +52,9 @@ CREATE TABLE IF NOT EXISTS persons (
     properties VARCHAR NOT NULL,
     is_identified BOOLEAN NOT NULL,
     first_seen TIMESTAMP NOT NULL,
-    last_seen TIMESTAMP NOT NULL
+    last_seen TIMESTAMP NOT NULL,
+    -- Keys make the per-commit person writes index lookups, not scans.
+    PRIMARY KEY (project_id, person_id)
 );
 
 CREATE TABLE IF NOT EXISTS person_distinct_ids (
@@ -62,7 +64,8 @@ CREATE TABLE IF NOT EXISTS person_distinct_ids (
     person_id UUID NOT NULL,
     -- The person is not the id's own (an identify or alias moved it); only
     -- these rows are loaded into memory at start.
-    merged BOOLEAN NOT NULL
+    merged BOOLEAN NOT NULL,
+    PRIMARY KEY (project_id, distinct_id)
 );
 
 CREATE TEMP TABLE IF NOT EXISTS person_stage (
@@ -87,19 +90,16 @@ UPDATE persons SET
 FROM person_stage s
 WHERE persons.project_id = s.project_id AND persons.person_id = s.person_id::UUID;
 
-INSERT INTO persons
+-- Existing persons were updated above; this adds only the new ones.
+INSERT OR IGNORE INTO persons
 SELECT s.tenant_id, s.project_id, s.person_id::UUID,
        json_merge_patch(s.set_once_props, s.set_props)::VARCHAR, s.identified,
        make_timestamp(s.first_seen), make_timestamp(s.last_seen)
-FROM person_stage s
-WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.project_id = s.project_id AND p.person_id = s.person_id::UUID);
+FROM person_stage s;
 
-INSERT INTO person_distinct_ids
+INSERT OR IGNORE INTO person_distinct_ids
 SELECT s.tenant_id, s.project_id, s.distinct_id, s.person_id::UUID, s.merged
-FROM distinct_id_stage s
-WHERE NOT EXISTS (
-    SELECT 1 FROM person_distinct_ids d WHERE d.project_id = s.project_id AND d.distinct_id = s.distinct_id
-);
+FROM distinct_id_stage s;
 
 DELETE FROM person_stage;
 DELETE FROM distinct_id_stage;
@@ -131,9 +131,5 @@ pub const MERGE_PERSON: [(&str, &str); 5] = [
         "pfi",
         "UPDATE person_distinct_ids SET person_id = $3::UUID, merged = true WHERE project_id = $1 AND person_id = $2::UUID",
     ),
-    (
-        "tpdi",
-        "INSERT INTO person_distinct_ids SELECT $1, $2, $3, $4::UUID, true
-       WHERE NOT EXISTS (SELECT 1 FROM person_distinct_ids WHERE project_id = $2 AND distinct_id = $3)",
-    ),
+    ("tpdi", "INSERT OR IGNORE INTO person_distinct_ids VALUES ($1, $2, $3, $4::UUID, true)"),
 ];
