@@ -43,10 +43,11 @@ pub struct SimulateArgs {
     batch_size: usize,
 }
 
-/// Midnight UTC `days` days before today (the simulated range ends today).
+/// Midnight UTC `days` days before today: the simulated range ends at
+/// today's midnight, so no generated event lies in the future.
 pub fn default_start(days: u32) -> i64 {
     let today = now_micros().div_euclid(MICROS_PER_DAY) * MICROS_PER_DAY;
-    today - (i64::from(days) - 1) * MICROS_PER_DAY
+    today - i64::from(days) * MICROS_PER_DAY
 }
 
 fn parse_start(s: &str) -> Result<i64> {
@@ -81,8 +82,8 @@ pub async fn feed_direct(
     Ok(total)
 }
 
-/// Creates the demo project (when missing) and fills it with 14 days of
-/// traffic ending today. Returns `None` when it already has events.
+/// Creates the demo project (when missing) and fills it with the 14 days of
+/// traffic before today. Returns `None` when it already has events.
 pub async fn load_demo(state: &AppState, data_dir: &Path, visitors_per_day: u32) -> Result<Option<(ProjectKeys, u64)>> {
     let meta = state.meta.as_ref();
     let tenant = bootstrap::default_tenant(meta, "self_hosted").await?;
