@@ -17,6 +17,7 @@ use config::ServerConfig;
 use metrics::Metrics;
 use px_ingest::Pipeline;
 use px_store::{EventStore, MetaStore, StoreError};
+use routes::ingest::Shape;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -54,10 +55,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         ])
         .max_age(std::time::Duration::from_secs(24 * 3600));
     let ingest = Router::new()
-        .route("/api/v1/events/batch", post(routes::ingest::batch))
-        .route("/api/v1/events", post(routes::ingest::single))
-        .route("/api/v1/identify", post(routes::ingest::identify))
-        .route("/api/v1/alias", post(routes::ingest::alias))
+        .route("/api/v1/events/batch", routes::ingest::route(Shape::Batch))
+        .route("/api/v1/events", routes::ingest::route(Shape::Single))
+        .route("/api/v1/identify", routes::ingest::route(Shape::Identify))
+        .route("/api/v1/alias", routes::ingest::route(Shape::Alias))
         .layer(cors);
     Router::new()
         .route("/health", get(routes::health::health))

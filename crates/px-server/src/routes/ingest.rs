@@ -10,6 +10,7 @@ use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, header};
+use axum::routing::{MethodRouter, post};
 use px_core::time::now_micros;
 use px_core::{ErrorKind, IngestLimits};
 use px_ingest::Processed;
@@ -76,7 +77,7 @@ fn client_info(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Reque
 
 /// How the body of an endpoint is shaped.
 #[derive(Clone, Copy)]
-enum Shape {
+pub enum Shape {
     Batch,
     Single,
     Identify,
@@ -226,38 +227,12 @@ fn person_call(raw: &[u8], alias: bool) -> Result<String, ApiError> {
     Ok(Value::Object(m).to_string())
 }
 
-pub async fn batch(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<IngestResponse>, ApiError> {
-    ingest(state, peer, headers, body, Shape::Batch).await
-}
-
-pub async fn single(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<IngestResponse>, ApiError> {
-    ingest(state, peer, headers, body, Shape::Single).await
-}
-
-pub async fn identify(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<IngestResponse>, ApiError> {
-    ingest(state, peer, headers, body, Shape::Identify).await
-}
-
-pub async fn alias(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<IngestResponse>, ApiError> {
-    ingest(state, peer, headers, body, Shape::Alias).await
+/// The POST route of an ingest endpoint taking bodies of `shape`.
+pub fn route(shape: Shape) -> MethodRouter<Arc<AppState>> {
+    post(
+        move |State(state): State<Arc<AppState>>,
+              ConnectInfo(peer): ConnectInfo<SocketAddr>,
+              headers: HeaderMap,
+              body: Body| ingest(state, peer, headers, body, shape),
+    )
 }
