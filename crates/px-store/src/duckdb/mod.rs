@@ -165,7 +165,9 @@ fn write_in_transaction(conn: &Connection, batch: ::arrow::record_batch::RecordB
         }
         app.flush()?;
         drop(app);
-        conn.execute_batch(schema::APPLY_PERSON_STAGE)?;
+        for sql in schema::APPLY_PERSON_STAGE {
+            conn.prepare_cached(sql)?.execute([])?;
+        }
     }
     for m in &plan.merges {
         let (p, from, into) = (m.scope.project_id.0, m.from.to_string(), m.into.to_string());

@@ -78,32 +78,30 @@ CREATE TEMP TABLE IF NOT EXISTS distinct_id_stage (
 );
 "#;
 
-/// Applies staged person deltas: updates existing persons, inserts new
+/// Applies staged person deltas, one prepared statement each (prepared
+/// once per connection, not parsed and planned at every commit): updates existing persons, inserts new
 /// ones, records new distinct ids. `$set_once` fills gaps only, `$set`
 /// overwrites (RFC 7396 merge: a null value removes the key).
-pub const APPLY_PERSON_STAGE: &str = r#"
-UPDATE persons SET
-    properties = json_merge_patch(json_merge_patch(s.set_once_props, persons.properties), s.set_props)::VARCHAR,
-    is_identified = persons.is_identified OR s.identified,
-    first_seen = least(persons.first_seen, make_timestamp(s.first_seen)),
-    last_seen = greatest(persons.last_seen, make_timestamp(s.last_seen))
-FROM person_stage s
-WHERE persons.project_id = s.project_id AND persons.person_id = s.person_id::UUID;
-
--- Existing persons were updated above; this adds only the new ones.
-INSERT OR IGNORE INTO persons
-SELECT s.tenant_id, s.project_id, s.person_id::UUID,
-       json_merge_patch(s.set_once_props, s.set_props)::VARCHAR, s.identified,
-       make_timestamp(s.first_seen), make_timestamp(s.last_seen)
-FROM person_stage s;
-
-INSERT OR IGNORE INTO person_distinct_ids
-SELECT s.tenant_id, s.project_id, s.distinct_id, s.person_id::UUID, s.merged
-FROM distinct_id_stage s;
-
-DELETE FROM person_stage;
-DELETE FROM distinct_id_stage;
-"#;
+pub const APPLY_PERSON_STAGE: [&str; 5] = [
+    "UPDATE persons SET
+         properties = json_merge_patch(json_merge_patch(s.set_once_props, persons.properties), s.set_props)::VARCHAR,
+         is_identified = persons.is_identified OR s.identified,
+         first_seen = least(persons.first_seen, make_timestamp(s.first_seen)),
+         last_seen = greatest(persons.last_seen, make_timestamp(s.last_seen))
+     FROM person_stage s
+     WHERE persons.project_id = s.project_id AND persons.person_id = s.person_id::UUID",
+    // Existing persons were updated above; this adds only the new ones.
+    "INSERT OR IGNORE INTO persons
+     SELECT s.tenant_id, s.project_id, s.person_id::UUID,
+            json_merge_patch(s.set_once_props, s.set_props)::VARCHAR, s.identified,
+            make_timestamp(s.first_seen), make_timestamp(s.last_seen)
+     FROM person_stage s",
+    "INSERT OR IGNORE INTO person_distinct_ids
+     SELECT s.tenant_id, s.project_id, s.distinct_id, s.person_id::UUID, s.merged
+     FROM distinct_id_stage s",
+    "DELETE FROM person_stage",
+    "DELETE FROM distinct_id_stage",
+];
 
 /// Merges person `from` into `into` within one project: ids move, the
 /// target's properties win over the source's, the source row goes away.
