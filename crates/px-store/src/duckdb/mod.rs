@@ -151,6 +151,8 @@ fn write_in_transaction(conn: &Connection, batch: ::arrow::record_batch::RecordB
                 d.person_id.to_string(),
                 serde_json::Value::Object(d.set.clone()).to_string(),
                 serde_json::Value::Object(d.set_once.clone()).to_string(),
+                serde_json::Value::Object(d.set.keys().map(|k| (k.clone(), serde_json::Value::Null)).collect())
+                    .to_string(),
                 d.identified,
                 d.first_seen,
                 d.last_seen,

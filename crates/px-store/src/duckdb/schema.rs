@@ -70,7 +70,7 @@ CREATE TABLE IF NOT EXISTS person_distinct_ids (
 
 CREATE TEMP TABLE IF NOT EXISTS person_stage (
     tenant_id BIGINT, project_id BIGINT, person_id VARCHAR, set_props VARCHAR,
-    set_once_props VARCHAR, identified BOOLEAN, first_seen BIGINT, last_seen BIGINT
+    set_once_props VARCHAR, set_clear VARCHAR, identified BOOLEAN, first_seen BIGINT, last_seen BIGINT
 );
 
 CREATE TEMP TABLE IF NOT EXISTS distinct_id_stage (
@@ -78,13 +78,20 @@ CREATE TEMP TABLE IF NOT EXISTS distinct_id_stage (
 );
 "#;
 
+/// `set_clear` maps every `$set` key to null: patching with it first drops
+/// the old values, so a `$set` object replaces the old one whole instead of
+/// being merged into it (RFC 7396 merges nested objects).
+///
 /// Applies staged person deltas, one prepared statement each (prepared
 /// once per connection, not parsed and planned at every commit): updates existing persons, inserts new
 /// ones, records new distinct ids. `$set_once` fills gaps only, `$set`
 /// overwrites (RFC 7396 merge: a null value removes the key).
 pub const APPLY_PERSON_STAGE: [&str; 5] = [
     "UPDATE persons SET
-         properties = json_merge_patch(json_merge_patch(s.set_once_props, persons.properties), s.set_props)::VARCHAR,
+         properties = json_merge_patch(
+             json_merge_patch(json_merge_patch(s.set_once_props, persons.properties), s.set_clear),
+             s.set_props
+         )::VARCHAR,
          is_identified = persons.is_identified OR s.identified,
          first_seen = least(persons.first_seen, make_timestamp(s.first_seen)),
          last_seen = greatest(persons.last_seen, make_timestamp(s.last_seen))

@@ -131,6 +131,17 @@ async fn persons_merge_and_keep_properties(store: &dyn EventStore) {
     assert_eq!(page.total, 3);
     assert!(page.events.iter().all(|e| e.person_id == p.person_id));
 
+    // `$set` of an object replaces the old object whole.
+    let mut nested = event(A, "profile", "user-9", 225);
+    nested.event.person_set = obj(json!({"address": {"city": "Recife", "zip": "50000"}}));
+    store.append(vec![nested]).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut moved = event(A, "profile", "user-9", 226);
+    moved.event.person_set = obj(json!({"address": {"city": "Natal"}}));
+    store.append(vec![moved]).await.unwrap_or_else(|e| panic!("{e}"));
+    let p = store.person(A, "user-9").await.ok().flatten().unwrap_or_else(|| panic!("person missing"));
+    assert_eq!(p.properties["address"], json!({"city": "Natal"}));
+    assert_eq!(p.properties["plan"], "pro", "other keys stay");
+
     // A second user cannot take over the already merged anonymous id.
     let mut steal = event(A, "identify", "user-10", 230);
     steal.event.link = Some(PersonLink::Identify { anonymous_id: "anon-9".into() });
