@@ -317,7 +317,10 @@ impl MetaStore for SqliteMetaStore {
 
     async fn create_session(&self, user_id: i64, ttl_secs: i64) -> Result<String> {
         let token = new_token("pxu_");
-        let expires = chrono::Utc::now().timestamp() + ttl_secs;
+        let now = chrono::Utc::now().timestamp();
+        let expires = now + ttl_secs;
+        // Expired sessions go as new ones come, so the table stays small.
+        sqlx::query("DELETE FROM login_sessions WHERE expires_at <= ?").bind(now).execute(&self.pool).await?;
         sqlx::query("INSERT INTO login_sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)")
             .bind(token_hash(&token))
             .bind(user_id)

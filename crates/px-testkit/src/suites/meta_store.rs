@@ -52,6 +52,9 @@ pub async fn run_all(meta: &dyn MetaStore) {
     assert_eq!(ok(meta.session_user(&session).await).map(|u| u.id), Some(ana.id));
     let expired = ok(meta.create_session(ana.id, -1).await);
     assert!(ok(meta.session_user(&expired).await).is_none());
+    // Creating a session purges expired ones; live ones stay.
+    ok(meta.create_session(ana.id, 3600).await);
+    assert_eq!(ok(meta.session_user(&session).await).map(|u| u.id), Some(ana.id));
     assert_eq!(ok(meta.project_role(ana.id, web.id).await), Some((web.scope(), Role::Analyst)));
     assert_eq!(ok(meta.project_role(ana.id, app.id).await), None, "no access to another tenant's project");
     assert_eq!(ok(meta.project_role(ana.id, ProjectId(999)).await), None);
