@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, header};
 use hashbrown::HashMap;
 use parking_lot::Mutex;
 use px_core::{ErrorKind, ProjectId, ProjectScope, ProjectSettings};
-use px_store::{KeyKind, MetaStore, Role};
+use px_store::{KeyKind, MetaStore};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -115,7 +115,8 @@ impl Authenticator {
             .await?
             .ok_or_else(|| ApiError::unauthorized("session expired; log in again"))?;
         match self.meta.project_role(user.id, project).await? {
-            Some((scope, _role @ (Role::Owner | Role::Admin | Role::Analyst | Role::Viewer))) => Ok(scope),
+            // Every role may read; roles will matter for writes.
+            Some((scope, _role)) => Ok(scope),
             None => Err(not_found()),
         }
     }

@@ -25,6 +25,18 @@ use uuid::Uuid;
 
 type Key = (ProjectId, String);
 
+/// A borrowed [`Key`] for lookups, so resolving a distinct id on the ingest
+/// path allocates nothing. Hashes exactly as the owned tuple does (field by
+/// field, and `&str` hashes as `String`).
+#[derive(Hash)]
+struct KeyRef<'a>(ProjectId, &'a str);
+
+impl hashbrown::Equivalent<Key> for KeyRef<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
 /// Accumulated changes to one person in a batch: only persons whose
 /// properties or identity the batch changes have one.
 #[derive(Debug, Clone)]
@@ -102,7 +114,7 @@ impl PersonGraph {
     /// The current person of a distinct id.
     pub fn resolve(&self, project: ProjectId, distinct_id: &str) -> Uuid {
         self.overrides
-            .get(&(project, distinct_id.to_string()))
+            .get(&KeyRef(project, distinct_id))
             .copied()
             .unwrap_or_else(|| person_id_for(project, distinct_id))
     }
@@ -117,7 +129,7 @@ impl PersonGraph {
         let mut seen: HashMap<Key, ProjectScope> = HashMap::new();
 
         let resolve = |overlay: &HashMap<Key, Uuid>, p: ProjectId, d: &str| -> (Uuid, bool) {
-            let key = (p, d.to_string());
+            let key = KeyRef(p, d);
             match overlay.get(&key).or_else(|| self.overrides.get(&key)) {
                 Some(person) => (*person, true),
                 None => (person_id_for(p, d), false),
