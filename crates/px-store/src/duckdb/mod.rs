@@ -98,10 +98,10 @@ impl DuckDbEventStore {
         }
     }
 
+    /// A fresh connection for one read: it sees the last committed state
+    /// and never waits for the writer.
     fn reader(&self) -> Result<Connection> {
-        let conn = self.reader_root.lock().try_clone()?;
-        // Temp tables are per connection; readers do not need them.
-        Ok(conn)
+        Ok(self.reader_root.lock().try_clone()?)
     }
 
     async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
