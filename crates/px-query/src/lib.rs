@@ -2,3 +2,25 @@
 //! paths, stickiness, lifecycle, people, sessions) compiled to SQL per
 //! dialect, and a reference implementation over in-memory events (the
 //! oracle) that every dialect must agree with.
+
+pub mod columns;
+pub mod engine;
+pub mod error;
+pub mod filter;
+pub mod formula;
+//TMP pub mod funnel;
+//TMP pub mod funnel_query;
+pub mod lifecycle;
+pub mod model;
+pub mod paths;
+pub mod people;
+pub mod retention;
+pub mod rows;
+pub mod sql;
+pub mod stickiness;
+pub mod time;
+pub mod trend;
+
+pub use engine::{Context, run};
+pub use error::QueryError;
+pub use model::Query;

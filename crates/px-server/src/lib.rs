@@ -67,6 +67,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/auth/login", post(routes::auth::login))
         .route("/api/v1/projects/{project}/events", get(routes::events::list))
         .route("/api/v1/projects/{project}/persons/{distinct_id}", get(routes::events::person))
+        .route("/api/v1/projects/{project}/query", post(routes::query::run))
         .merge(ingest)
         // Ingest bodies are capped by our own reader (JSON 413s); this limit
         // only guards the small JSON bodies of other routes.

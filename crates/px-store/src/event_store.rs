@@ -10,6 +10,7 @@
 //!   total order, so cursor paging never skips or repeats an event.
 
 use crate::Result;
+use arrow::record_batch::RecordBatch;
 use async_trait::async_trait;
 use px_core::time::Micros;
 use px_core::{Event, ProjectId, ProjectScope};
@@ -95,6 +96,45 @@ pub struct PersonRecord {
     pub last_seen: String,
 }
 
+/// A value bound to a `?` of [`EventStore::query`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlParam {
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Bool(bool),
+}
+
+impl From<i64> for SqlParam {
+    fn from(v: i64) -> Self {
+        SqlParam::Int(v)
+    }
+}
+
+impl From<f64> for SqlParam {
+    fn from(v: f64) -> Self {
+        SqlParam::Float(v)
+    }
+}
+
+impl From<String> for SqlParam {
+    fn from(v: String) -> Self {
+        SqlParam::Text(v)
+    }
+}
+
+impl From<&str> for SqlParam {
+    fn from(v: &str) -> Self {
+        SqlParam::Text(v.to_string())
+    }
+}
+
+impl From<bool> for SqlParam {
+    fn from(v: bool) -> Self {
+        SqlParam::Bool(v)
+    }
+}
+
 #[async_trait]
 pub trait EventStore: Send + Sync {
     /// Stores events atomically and durably; resolves each event's person
@@ -114,4 +154,16 @@ pub trait EventStore: Send + Sync {
 
     /// Number of events stored for a project.
     async fn count_events(&self, scope: ProjectScope) -> Result<u64>;
+
+    /// Runs an analytics statement over one project's rows and answers in
+    /// Arrow. The statement names its inputs only through these relations,
+    /// which the backend replaces with the project's rows, so a statement
+    /// cannot read another project:
+    /// - `{events}`: every column of the events table, `person_id` resolved
+    ///   through merges (the person now, not the one at ingest);
+    /// - `{persons}`: `person_id, properties, is_identified, first_seen, last_seen`;
+    /// - `{distinct_ids}`: `distinct_id, person_id`.
+    ///
+    /// User input must reach it only as `params` (bound to `?` in order).
+    async fn query(&self, scope: ProjectScope, sql: String, params: Vec<SqlParam>) -> Result<Vec<RecordBatch>>;
 }

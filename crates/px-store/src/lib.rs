@@ -13,6 +13,6 @@ pub mod sqlite;
 
 pub use self::duckdb::DuckDbEventStore;
 pub use error::{Result, StoreError};
-pub use event_store::{Cursor, EventPage, EventQuery, EventRecord, EventStore, PersonRecord, ScopedEvent};
+pub use event_store::{Cursor, EventPage, EventQuery, EventRecord, EventStore, PersonRecord, ScopedEvent, SqlParam};
 pub use meta_store::{ApiKey, KeyKind, MetaStore, NewProject, Project, Role, Tenant, User};
 pub use sqlite::SqliteMetaStore;

@@ -4,3 +4,4 @@ pub mod auth;
 pub mod events;
 pub mod health;
 pub mod ingest;
+pub mod query;

@@ -13,7 +13,7 @@ mod arrow;
 mod read;
 pub mod schema;
 
-use crate::event_store::{EventPage, EventQuery, EventStore, PersonRecord, ScopedEvent};
+use crate::event_store::{EventPage, EventQuery, EventStore, PersonRecord, ScopedEvent, SqlParam};
 use crate::persons::{PersonGraph, PersonPlan};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
@@ -193,6 +193,15 @@ impl EventStore for DuckDbEventStore {
         }
         let writer = Arc::clone(&self.writer);
         tokio::task::spawn_blocking(move || append_blocking(&mut writer.lock(), events)).await?
+    }
+
+    async fn query(
+        &self,
+        scope: ProjectScope,
+        sql: String,
+        params: Vec<SqlParam>,
+    ) -> Result<Vec<::arrow::record_batch::RecordBatch>> {
+        self.read(move |c| read::query(c, scope, &sql, params)).await
     }
 
     async fn list_events(&self, scope: ProjectScope, query: EventQuery) -> Result<EventPage> {

@@ -1,7 +1,7 @@
 //! Read paths of the DuckDB event store. Every query filters on tenant and
 //! project first and takes user input only as bound parameters.
 
-use crate::event_store::{Cursor, EventPage, EventQuery, EventRecord, PersonRecord};
+use crate::event_store::{Cursor, EventPage, EventQuery, EventRecord, PersonRecord, SqlParam};
 use crate::{Result, StoreError};
 use duckdb::types::Value as DbValue;
 use duckdb::{Connection, Row, params, params_from_iter};
@@ -239,4 +239,45 @@ pub fn identified_persons(conn: &Connection) -> Result<Vec<(ProjectId, Uuid)>> {
         .query_map([], |r| Ok((ProjectId(r.get(0)?), parse_uuid(&r.get::<_, String>(1)?)?)))?
         .collect::<duckdb::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// Replaces the relation placeholders of an analytics statement with the
+/// project's rows. Tenant and project are typed integers, so writing them
+/// into the text is safe; everything else stays a bound parameter.
+fn scoped_relations(scope: ProjectScope, sql: &str) -> String {
+    let (t, p) = (scope.tenant_id.0, scope.project_id.0);
+    // Only merged ids need the join: every other event's person is the one
+    // it was stored with. The merged set is small (identified users), so
+    // this is a hash join against a small build side.
+    let events = format!(
+        "(SELECT e.* REPLACE (coalesce(o.person_id, e.person_id) AS person_id) FROM events e \
+         LEFT JOIN (SELECT distinct_id, person_id FROM person_distinct_ids \
+                    WHERE tenant_id = {t} AND project_id = {p} AND merged) o ON o.distinct_id = e.distinct_id \
+         WHERE e.tenant_id = {t} AND e.project_id = {p})"
+    );
+    let persons = format!(
+        "(SELECT person_id, properties, is_identified, first_seen, last_seen FROM persons \
+         WHERE tenant_id = {t} AND project_id = {p})"
+    );
+    let ids =
+        format!("(SELECT distinct_id, person_id FROM person_distinct_ids WHERE tenant_id = {t} AND project_id = {p})");
+    sql.replace("{events}", &events).replace("{persons}", &persons).replace("{distinct_ids}", &ids)
+}
+
+pub fn query(
+    conn: &Connection,
+    scope: ProjectScope,
+    sql: &str,
+    params: Vec<SqlParam>,
+) -> Result<Vec<::arrow::record_batch::RecordBatch>> {
+    let sql = scoped_relations(scope, sql);
+    let args = params.into_iter().map(|p| match p {
+        SqlParam::Int(v) => DbValue::BigInt(v),
+        SqlParam::Float(v) => DbValue::Double(v),
+        SqlParam::Text(v) => DbValue::Text(v),
+        SqlParam::Bool(v) => DbValue::Boolean(v),
+    });
+    let mut stmt = conn.prepare(&sql)?;
+    let batches = stmt.query_arrow(params_from_iter(args))?.collect();
+    Ok(batches)
 }

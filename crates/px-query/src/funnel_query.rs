@@ -1,0 +1,297 @@
+//! Funnel queries: SQL gathers each person's relevant events (timestamps
+//! and step/exclusion bit masks, in `(timestamp, event_id)` order), and the
+//! dialect-independent [`crate::funnel::Evaluator`] walks each person's list.
+//! This is the split PostHog also settled on: exact funnel semantics
+//! (ties, repeated steps, exclusions, windows) are a state machine, which
+//! SQL window functions only approximate.
+//!
+//! A person counts once, at the furthest step of their best attempt. The
+//! breakdown value of a person is the property on their first step-1 event
+//! in the range (first touch). Times to convert are measured from step 1.
+
+use crate::engine::{Context, Runner, TimeFrame};
+use crate::error::{QueryError, Result};
+use crate::filter;
+use crate::funnel::{Evaluator, FunnelEvent, FunnelOrder, FunnelSpec};
+use crate::model::{FunnelOrderMode, FunnelQuery};
+use crate::rows;
+use crate::sql::Sql;
+use crate::trend::{DEFAULT_BREAKDOWN_LIMIT, GroupKey, from_events, rank_groups};
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::Int64Type;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+pub const DEFAULT_WINDOW: &str = "14d";
+
+/// The evaluator's spec for a query.
+pub fn spec(q: &FunnelQuery) -> Result<FunnelSpec> {
+    let window = crate::time::parse_duration(q.window.as_deref().unwrap_or(DEFAULT_WINDOW))
+        .map_err(|m| crate::error::invalid("window", m))?;
+    let n = q.steps.len();
+    Ok(FunnelSpec {
+        steps: n,
+        window_micros: window,
+        order: match q.order {
+            FunnelOrderMode::Ordered => FunnelOrder::Ordered,
+            FunnelOrderMode::Strict => FunnelOrder::Strict,
+            FunnelOrderMode::Unordered => FunnelOrder::Unordered,
+        },
+        strictly_after_previous: (0..n).map(|i| i > 0 && q.steps[i].event == q.steps[i - 1].event).collect(),
+        exclusions: q.exclusions.iter().map(|x| (x.from_step.unwrap_or(0), x.to_step.unwrap_or(n - 1))).collect(),
+    })
+}
+
+/// One person's events as the evaluator reads them.
+#[derive(Debug, Clone, Default)]
+pub struct PersonEvents {
+    pub person_id: String,
+    pub breakdown: Option<String>,
+    pub events: Vec<FunnelEvent>,
+}
+
+fn gather_sql(q: &FunnelQuery, tf: &TimeFrame) -> Sql {
+    let mut mask = Sql::new();
+    for (i, s) in q.steps.iter().enumerate() {
+        if i > 0 {
+            mask.push(" + ");
+        }
+        mask.push("(CASE WHEN e.event = ").bind(s.event.as_str()).push(" AND ").append(filter::to_sql(&s.filters));
+        mask.push(&format!(" THEN {} ELSE 0 END)", 1i64 << i));
+    }
+    let mut excl = Sql::new();
+    excl.push("0");
+    for (j, x) in q.exclusions.iter().enumerate() {
+        excl.push(" + (CASE WHEN e.event = ").bind(x.event.as_str()).push(" AND ").append(filter::to_sql(&x.filters));
+        excl.push(&format!(" THEN {} ELSE 0 END)", 1i64 << j));
+    }
+    let all_filters = q
+        .steps
+        .iter()
+        .flat_map(|s| s.filters.iter())
+        .chain(q.exclusions.iter().flat_map(|x| x.filters.iter()))
+        .chain(q.common.filters.iter());
+    let mut ev = Sql::new();
+    ev.push("SELECT e.person_id, epoch_us(e.timestamp) AS ts, e.event_id, (").append(mask).push(")::BIGINT AS steps, (");
+    ev.append(excl).push(")::BIGINT AS excl, ");
+    match &q.breakdown {
+        Some(p) => {
+            let (expr, _) = filter::property_sql(p);
+            ev.push("CAST(").append(expr).push(" AS VARCHAR) AS bd ");
+        }
+        None => {
+            ev.push("NULL::VARCHAR AS bd ");
+        }
+    }
+    ev.append(from_events(all_filters, q.breakdown.as_ref()));
+    ev.push(" WHERE ").append(tf.where_sql()).push(" AND ").append(filter::to_sql(&q.common.filters));
+    if q.order != FunnelOrderMode::Strict {
+        // Strict funnels need every event (any event between steps breaks
+        // them); the others only the events that can match.
+        ev.push(" AND e.event IN (");
+        let mut names: Vec<&str> = q.steps.iter().map(|s| s.event.as_str()).collect();
+        names.extend(q.exclusions.iter().map(|x| x.event.as_str()));
+        names.sort_unstable();
+        names.dedup();
+        for (i, n) in names.into_iter().enumerate() {
+            if i > 0 {
+                ev.push(", ");
+            }
+            ev.bind(n);
+        }
+        ev.push(")");
+    }
+    let mut sql = Sql::new();
+    sql.push("WITH ev AS (").append(ev).push(") ");
+    sql.push("SELECT person_id::VARCHAR AS pid, list(ts ORDER BY ts, event_id) AS ts, ");
+    sql.push("list(steps ORDER BY ts, event_id) AS steps, list(excl ORDER BY ts, event_id) AS excl, ");
+    sql.push("arg_min(bd, (ts, event_id)) FILTER (WHERE steps & 1 = 1) AS bd ");
+    sql.push("FROM ev GROUP BY person_id HAVING bool_or(steps & 1 = 1)");
+    sql
+}
+
+/// Calls `each` with every person's events, reusing one buffer.
+fn for_each_person(
+    batches: &[arrow::record_batch::RecordBatch],
+    mut each: impl FnMut(&PersonEvents),
+) -> Result<()> {
+    let mut person = PersonEvents::default();
+    for batch in batches {
+        let (pid, ts, steps, excl, bd) = (
+            rows::strs(batch, "pid")?,
+            rows::lists(batch, "ts")?,
+            rows::lists(batch, "steps")?,
+            rows::lists(batch, "excl")?,
+            rows::strs(batch, "bd")?,
+        );
+        let flat = |l: &arrow::array::ListArray| -> Result<arrow::array::Int64Array> {
+            l.values()
+                .as_primitive_opt::<Int64Type>()
+                .cloned()
+                .ok_or_else(|| QueryError::Shape("funnel lists are not BIGINT".into()))
+        };
+        let (ts_v, steps_v, excl_v) = (flat(&ts)?, flat(&steps)?, flat(&excl)?);
+        let offsets = ts.value_offsets();
+        for i in 0..batch.num_rows() {
+            person.person_id.clear();
+            person.person_id.push_str(pid.value(i));
+            person.breakdown = rows::opt_str(&bd, i);
+            person.events.clear();
+            let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
+            for j in start..end {
+                person.events.push(FunnelEvent {
+                    ts: ts_v.value(j),
+                    steps: steps_v.value(j) as u32,
+                    exclusions: if excl_v.is_null(j) { 0 } else { excl_v.value(j) as u32 },
+                });
+            }
+            each(&person);
+        }
+    }
+    Ok(())
+}
+
+/// Per-group tallies while walking persons.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    /// `counts[k]`: persons who reached step k (0-based).
+    pub counts: Vec<u64>,
+    /// `times[k]`: each converting person's micros from step 0 to step k.
+    pub times: Vec<Vec<i64>>,
+}
+
+impl Tally {
+    fn new(steps: usize) -> Self {
+        Tally { counts: vec![0; steps], times: vec![Vec::new(); steps] }
+    }
+
+    pub fn add(&mut self, reached: usize, conversion: &[i64]) {
+        for k in 0..reached {
+            self.counts[k] += 1;
+            if k > 0 {
+                self.times[k].push(conversion[k]);
+            }
+        }
+    }
+}
+
+fn median(v: &mut [i64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let n = v.len();
+    Some(if n % 2 == 1 { v[n / 2] as f64 } else { (v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0 })
+}
+
+/// The per-step answer of one tally.
+pub fn steps_json(q: &FunnelQuery, t: &mut Tally) -> Vec<Value> {
+    let first = t.counts.first().copied().unwrap_or(0);
+    (0..q.steps.len())
+        .map(|k| {
+            let c = t.counts[k];
+            let prev = if k == 0 { c } else { t.counts[k - 1] };
+            let pct = |num: u64, den: u64| if den == 0 { 0.0 } else { 100.0 * num as f64 / den as f64 };
+            let times = &mut t.times[k];
+            let avg = (!times.is_empty()).then(|| times.iter().sum::<i64>() as f64 / times.len() as f64 / 1e6);
+            let med = median(times).map(|m| m / 1e6);
+            json!({
+                "index": k,
+                "name": q.steps[k].name.clone().unwrap_or_else(|| q.steps[k].event.clone()),
+                "event": q.steps[k].event,
+                "count": c,
+                "conversion_rate": pct(c, first),
+                "step_conversion_rate": pct(c, prev),
+                "dropped": prev - c,
+                "avg_time_to_convert_seconds": avg,
+                "median_time_to_convert_seconds": med,
+            })
+        })
+        .collect()
+}
+
+pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &FunnelQuery) -> Result<Value> {
+    let tf = TimeFrame::new(&q.common, ctx, "-7d")?;
+    let spec = spec(q)?;
+    let mut evaluator = Evaluator::new(spec).map_err(|m| crate::error::invalid("steps", m))?;
+    let batches = runner.fetch(gather_sql(q, &tf)).await?;
+    let n = q.steps.len();
+    let mut overall = Tally::new(n);
+    let mut by_value: HashMap<Option<String>, Tally> = HashMap::new();
+    // Persons for the drill-down, with their reach and breakdown value.
+    let mut listed: Vec<(String, Option<String>)> = Vec::new();
+    let want = q.persons.as_ref();
+    for_each_person(&batches, |p| {
+        let outcome = evaluator.evaluate(&p.events);
+        if outcome.reached == 0 {
+            return;
+        }
+        overall.add(outcome.reached, &outcome.conversion_micros);
+        if q.breakdown.is_some() {
+            by_value.entry(p.breakdown.clone()).or_insert_with(|| Tally::new(n)).add(outcome.reached, &outcome.conversion_micros);
+        }
+        if let Some(w) = want {
+            let hit = if w.dropped { outcome.reached == w.step } else { outcome.reached > w.step };
+            if hit {
+                listed.push((p.person_id.clone(), p.breakdown.clone()));
+            }
+        }
+    })?;
+    let mut answer = json!({
+        "kind": "funnel",
+        "order": q.order,
+        "window_seconds": evaluator_window_seconds(q)?,
+        "date_range": tf.describe(),
+        "steps": steps_json(q, &mut overall),
+    });
+    let mut groups_of_value: HashMap<Option<String>, GroupKey> = HashMap::new();
+    if q.breakdown.is_some() {
+        let limit = q.breakdown_limit.unwrap_or(DEFAULT_BREAKDOWN_LIMIT);
+        let ranked = rank_groups(
+            by_value.iter().map(|(v, t)| (GroupKey { is_other: false, value: v.clone() }, t.counts[0] as i64)).collect(),
+        );
+        let mut other = Tally::new(n);
+        let mut has_other = false;
+        let mut out = Vec::new();
+        for (i, g) in ranked.iter().enumerate() {
+            let Some(t) = by_value.get_mut(&g.value) else { continue };
+            if i < limit {
+                groups_of_value.insert(g.value.clone(), g.clone());
+                out.push(json!({ "breakdown_value": g.value, "is_other": false, "steps": steps_json(q, t) }));
+            } else {
+                has_other = true;
+                groups_of_value.insert(g.value.clone(), GroupKey { is_other: true, value: None });
+                for k in 0..n {
+                    other.counts[k] += t.counts[k];
+                    other.times[k].extend_from_slice(&t.times[k]);
+                }
+            }
+        }
+        if has_other {
+            out.push(json!({ "breakdown_value": null, "is_other": true, "steps": steps_json(q, &mut other) }));
+        }
+        answer["breakdown"] = json!(out);
+    }
+    if let Some(w) = want {
+        if let Some(v) = &w.breakdown_value {
+            let v = filter::text_of(v);
+            listed.retain(|(_, b)| groups_of_value.get(b).is_some_and(|g| !g.is_other) && *b == v);
+        }
+        listed.sort();
+        let total = listed.len();
+        let page: Vec<&str> = listed.iter().skip(w.offset).take(w.limit).map(|(p, _)| p.as_str()).collect();
+        answer["persons"] = json!({
+            "step": w.step,
+            "dropped": w.dropped,
+            "person_ids": page,
+            "total": total,
+            "limit": w.limit,
+            "offset": w.offset,
+        });
+    }
+    Ok(answer)
+}
+
+fn evaluator_window_seconds(q: &FunnelQuery) -> Result<f64> {
+    Ok(spec(q)?.window_micros as f64 / 1e6)
+}

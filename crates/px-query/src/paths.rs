@@ -1,0 +1,118 @@
+//! Paths: the most common sequences of pages (or events) within sessions,
+//! as weighted edges between steps, ready for a Sankey chart.
+//!
+//! Semantics: a session's sequence is its `$pageview` paths (or event
+//! names) in time order, with immediate repeats (reloads) collapsed. With
+//! `start`, each session contributes the `depth` nodes from the first time
+//! it reaches `start`; with `end`, the `depth` nodes up to the first time
+//! it reaches `end` (aligned so `end` is the last step); otherwise the
+//! first `depth` nodes. Edges are ranked by weight, then source, target.
+
+use crate::engine::{Context, Runner, TimeFrame};
+use crate::error::Result;
+use crate::filter;
+use crate::model::{PathItem, PathsQuery};
+use crate::rows;
+use crate::sql::Sql;
+use crate::trend::from_events;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+pub const DEFAULT_DEPTH: usize = 5;
+pub const DEFAULT_EDGE_LIMIT: usize = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Edge {
+    /// 1-based step of the source node.
+    pub step: i64,
+    pub source: String,
+    pub target: String,
+    pub weight: i64,
+}
+
+pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &PathsQuery) -> Result<Value> {
+    let tf = TimeFrame::new(&q.common, ctx, "-7d")?;
+    let depth = q.depth.unwrap_or(DEFAULT_DEPTH) as i64;
+    let mut ev = Sql::new();
+    let node = match q.item {
+        PathItem::Pageviews => "coalesce(e.path, '/')",
+        PathItem::Events => "e.event",
+    };
+    ev.push("SELECT e.session_id AS sid, e.timestamp AS ts, e.event_id AS eid, ").push(node).push(" AS node ");
+    ev.append(from_events(q.common.filters.iter(), None));
+    ev.push(" WHERE ").append(tf.where_sql()).push(" AND e.session_id IS NOT NULL");
+    if q.item == PathItem::Pageviews {
+        ev.push(" AND e.event = '$pageview'");
+    }
+    ev.push(" AND ").append(filter::to_sql(&q.common.filters));
+
+    let mut sql = Sql::new();
+    sql.push("WITH ev AS (").append(ev).push("), ");
+    sql.push("d AS (SELECT sid, ts, eid, node, lag(node) OVER (PARTITION BY sid ORDER BY ts, eid) AS prev FROM ev), ");
+    sql.push("seq AS (SELECT sid, node, row_number() OVER (PARTITION BY sid ORDER BY ts, eid) AS i ");
+    sql.push("FROM d WHERE prev IS DISTINCT FROM node), ");
+    // `a` is the index of the anchor node per session; positions count from it.
+    match (&q.start, &q.end) {
+        (Some(start), _) => {
+            sql.push("anchor AS (SELECT sid, min(i) AS a FROM seq WHERE node = ").bind(start.as_str());
+            sql.push(" GROUP BY sid), kept AS (SELECT s.sid, s.node, s.i - x.a + 1 AS pos FROM seq s ");
+            sql.push("JOIN anchor x ON x.sid = s.sid WHERE s.i >= x.a AND s.i < x.a + ").bind(depth).push("), ");
+        }
+        (None, Some(end)) => {
+            sql.push("anchor AS (SELECT sid, min(i) AS a FROM seq WHERE node = ").bind(end.as_str());
+            sql.push(" GROUP BY sid), kept AS (SELECT s.sid, s.node, ").bind(depth);
+            sql.push(" - (x.a - s.i) AS pos FROM seq s JOIN anchor x ON x.sid = s.sid ");
+            sql.push("WHERE s.i <= x.a AND s.i > x.a - ").bind(depth).push("), ");
+        }
+        (None, None) => {
+            sql.push("kept AS (SELECT sid, node, i AS pos FROM seq WHERE i <= ").bind(depth).push("), ");
+        }
+    }
+    sql.push(
+        "edges AS (SELECT pos, node AS source, lead(node) OVER (PARTITION BY sid ORDER BY pos) AS target FROM kept) ",
+    );
+    sql.push("SELECT pos, source, target, count(*) AS weight FROM edges WHERE target IS NOT NULL GROUP BY ALL");
+    let mut edges = Vec::new();
+    for batch in runner.fetch(sql).await? {
+        let (pos, source, target, weight) = (
+            rows::i64s(&batch, "pos")?,
+            rows::strs(&batch, "source")?,
+            rows::strs(&batch, "target")?,
+            rows::i64s(&batch, "weight")?,
+        );
+        for i in 0..batch.num_rows() {
+            edges.push(Edge {
+                step: pos.value(i),
+                source: source.value(i).to_string(),
+                target: target.value(i).to_string(),
+                weight: weight.value(i),
+            });
+        }
+    }
+    let edges = top_edges(edges, q.edge_limit.unwrap_or(DEFAULT_EDGE_LIMIT));
+    Ok(json!({ "kind": "paths", "item": q.item, "date_range": tf.describe(), "depth": depth, "edges": edges }))
+}
+
+/// The heaviest `limit` edges of each step, by weight then source, target.
+pub fn top_edges(mut edges: Vec<Edge>, limit: usize) -> Vec<Edge> {
+    edges.sort_by(|a, b| {
+        a.step
+            .cmp(&b.step)
+            .then_with(|| b.weight.cmp(&a.weight))
+            .then_with(|| a.source.cmp(&b.source))
+            .then_with(|| a.target.cmp(&b.target))
+    });
+    let mut out: Vec<Edge> = Vec::new();
+    let mut in_step = 0;
+    for e in edges {
+        if out.last().is_some_and(|l| l.step == e.step) {
+            in_step += 1;
+        } else {
+            in_step = 1;
+        }
+        if in_step <= limit {
+            out.push(e);
+        }
+    }
+    out
+}
