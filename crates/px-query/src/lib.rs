@@ -12,6 +12,7 @@ pub mod formula;
 //TMP pub mod funnel_query;
 pub mod lifecycle;
 pub mod model;
+pub mod oracle;
 pub mod paths;
 pub mod people;
 pub mod retention;
