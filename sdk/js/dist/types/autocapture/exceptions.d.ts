@@ -1,0 +1,11 @@
+import type { Properties } from '../types';
+/**
+ * What is recorded of a thrown value. Errors from other frames fail
+ * `instanceof Error`, so anything with a string `message` counts as one.
+ */
+export declare function describeError(thrown: unknown, fallbackType: string, fallbackMessage?: string): Properties;
+/**
+ * Uncaught errors and unhandled promise rejections, each handed to
+ * `report` (which records `$exception` and `$error_click`). Rate-limited.
+ */
+export declare function watchErrors(report: (error: Properties) => void): void;

@@ -1,0 +1,2 @@
+/** Sent as `context.library.version`; a unit test keeps it equal to package.json's. */
+export declare const VERSION = "0.1.0";
