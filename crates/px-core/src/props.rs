@@ -14,3 +14,6 @@ pub const SET_ONCE: &str = "$set_once";
 pub const EVENT_IDENTIFY: &str = "identify";
 pub const EVENT_ALIAS: &str = "alias";
 pub const EVENT_PAGE_VIEW: &str = "page_view";
+/// Names a page view goes by: PX's own, and PostHog's for events sent by
+/// PostHog clients.
+pub const PAGE_VIEW_EVENTS: [&str; 2] = [EVENT_PAGE_VIEW, "$pageview"];

@@ -326,7 +326,7 @@ pub struct RetentionQuery {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PathItem {
-    /// `$pageview` events, named by their path.
+    /// Page views (`page_view` or PostHog's `$pageview`), named by their path.
     #[default]
     Pageviews,
     /// Every event, named by its event name.

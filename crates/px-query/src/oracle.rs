@@ -396,7 +396,7 @@ pub fn paths(data: &Data, q: &PathsQuery, span: &Span) -> Value {
     let depth = q.depth.unwrap_or(crate::paths::DEFAULT_DEPTH);
     let mut sessions: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for r in data.matching(Some(span), None, &[], &q.common.filters) {
-        if q.item == PathItem::Pageviews && r.event != "$pageview" {
+        if q.item == PathItem::Pageviews && !px_core::props::PAGE_VIEW_EVENTS.contains(&r.event.as_str()) {
             continue;
         }
         if let Some(s) = &r.session_id {

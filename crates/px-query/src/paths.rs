@@ -1,7 +1,8 @@
 //! Paths: the most common sequences of pages (or events) within sessions,
 //! as weighted edges between steps, ready for a Sankey chart.
 //!
-//! Semantics: a session's sequence is its `$pageview` paths (or event
+//! Semantics: a session's sequence is its page views' paths (`page_view`,
+//! or PostHog's `$pageview`) (or event
 //! names) in time order, with immediate repeats (reloads) collapsed. With
 //! `start`, each session contributes the `depth` nodes from the first time
 //! it reaches `start`; with `end`, the `depth` nodes up to the first time
@@ -42,7 +43,7 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &PathsQuery) -> Result<V
     ev.append(from_events(q.common.filters.iter(), None));
     ev.push(" WHERE ").append(tf.where_sql()).push(" AND e.session_id IS NOT NULL");
     if q.item == PathItem::Pageviews {
-        ev.push(" AND e.event = '$pageview'");
+        ev.push(" AND e.event IN ('page_view', '$pageview')");
     }
     ev.push(" AND ").append(filter::to_sql(&q.common.filters));
 

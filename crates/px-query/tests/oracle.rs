@@ -33,12 +33,12 @@ struct Spec {
     identify: bool,
 }
 
-const NAMES: [&str; 4] = ["view", "signup", "buy", "$pageview"];
+const NAMES: [&str; 5] = ["view", "signup", "buy", "$pageview", "page_view"];
 const PATHS: [&str; 3] = ["/", "/a", "/b"];
 
 fn spec() -> impl Strategy<Value = Spec> {
     (
-        0..4usize,
+        0..5usize,
         0..6usize,
         prop_oneof![0..(6 * 24 * 60i64), (0..(6 * 24i64)).prop_map(|h| h * 60)],
         prop_oneof![Just(None), Just(Some("free")), Just(Some("pro"))],
