@@ -29,6 +29,8 @@ use std::time::{Duration, Instant};
 pub enum BenchCommand {
     /// Ingestion throughput and latency against the raw DuckDB ceiling.
     Ingest(IngestArgs),
+    /// Analytics query latency against hand-written DuckDB SQL.
+    Query(crate::bench_query::QueryArgs),
 }
 
 #[derive(Args, Clone)]
@@ -55,6 +57,7 @@ pub struct IngestArgs {
 pub async fn run(_config: PxConfig, cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Ingest(args) => ingest(args).await,
+        BenchCommand::Query(args) => crate::bench_query::run(args).await,
     }
 }
 

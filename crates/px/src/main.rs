@@ -3,6 +3,7 @@
 
 mod admin;
 mod bench;
+mod bench_query;
 mod bootstrap;
 mod config;
 mod serve;
@@ -34,7 +35,7 @@ enum Command {
     Admin(admin::AdminCommand),
     /// Generate realistic product traffic into a project.
     Simulate(simulate::SimulateArgs),
-    /// Measure PX: `px bench ingest`.
+    /// Measure PX: `px bench ingest`, `px bench query`.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
