@@ -79,7 +79,7 @@ pub async fn run(store: &dyn EventStore, ctx: &Context, query: &Query) -> Result
     let runner = Runner { store, scope: ctx.scope };
     match query {
         Query::Trend(q) => crate::trend::run(&runner, ctx, q).await,
-        Query::Funnel(_) => Err(crate::error::invalid("kind", "funnel queries are being added")),
+        Query::Funnel(q) => crate::funnel_query::run(&runner, ctx, q).await,
         Query::Retention(q) => crate::retention::run(&runner, ctx, q).await,
         Query::Paths(q) => crate::paths::run(&runner, ctx, q).await,
         Query::Stickiness(q) => crate::stickiness::run(&runner, ctx, q).await,

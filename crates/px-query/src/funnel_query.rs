@@ -7,7 +7,8 @@
 //!
 //! A person counts once, at the furthest step of their best attempt. The
 //! breakdown value of a person is the property on their first step-1 event
-//! in the range (first touch). Times to convert are measured from step 1.
+//! in the range (first touch; in unordered funnels, their first event
+//! matching any step). Times to convert are measured from step 1.
 
 use crate::engine::{Context, Runner, TimeFrame};
 use crate::error::{QueryError, Result};
@@ -72,7 +73,9 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame) -> Sql {
         .chain(q.exclusions.iter().flat_map(|x| x.filters.iter()))
         .chain(q.common.filters.iter());
     let mut ev = Sql::new();
-    ev.push("SELECT e.person_id, epoch_us(e.timestamp) AS ts, e.event_id, (").append(mask).push(")::BIGINT AS steps, (");
+    ev.push("SELECT e.person_id, epoch_us(e.timestamp) AS ts, e.event_id, (")
+        .append(mask)
+        .push(")::BIGINT AS steps, (");
     ev.append(excl).push(")::BIGINT AS excl, ");
     match &q.breakdown {
         Some(p) => {
@@ -105,16 +108,15 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame) -> Sql {
     sql.push("WITH ev AS (").append(ev).push(") ");
     sql.push("SELECT person_id::VARCHAR AS pid, list(ts ORDER BY ts, event_id) AS ts, ");
     sql.push("list(steps ORDER BY ts, event_id) AS steps, list(excl ORDER BY ts, event_id) AS excl, ");
-    sql.push("arg_min(bd, (ts, event_id)) FILTER (WHERE steps & 1 = 1) AS bd ");
-    sql.push("FROM ev GROUP BY person_id HAVING bool_or(steps & 1 = 1)");
+    // A person enters with step 1, or with any step when the order is free.
+    let entry = if q.order == FunnelOrderMode::Unordered { (1i64 << q.steps.len()) - 1 } else { 1 };
+    sql.push(&format!("arg_min(bd, (ts, event_id)) FILTER (WHERE steps & {entry} <> 0) AS bd "));
+    sql.push(&format!("FROM ev GROUP BY person_id HAVING bool_or(steps & {entry} <> 0)"));
     sql
 }
 
 /// Calls `each` with every person's events, reusing one buffer.
-fn for_each_person(
-    batches: &[arrow::record_batch::RecordBatch],
-    mut each: impl FnMut(&PersonEvents),
-) -> Result<()> {
+fn for_each_person(batches: &[arrow::record_batch::RecordBatch], mut each: impl FnMut(&PersonEvents)) -> Result<()> {
     let mut person = PersonEvents::default();
     for batch in batches {
         let (pid, ts, steps, excl, bd) = (
@@ -228,7 +230,10 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &FunnelQuery) -> Result<
         }
         overall.add(outcome.reached, &outcome.conversion_micros);
         if q.breakdown.is_some() {
-            by_value.entry(p.breakdown.clone()).or_insert_with(|| Tally::new(n)).add(outcome.reached, &outcome.conversion_micros);
+            by_value
+                .entry(p.breakdown.clone())
+                .or_insert_with(|| Tally::new(n))
+                .add(outcome.reached, &outcome.conversion_micros);
         }
         if let Some(w) = want {
             let hit = if w.dropped { outcome.reached == w.step } else { outcome.reached > w.step };
@@ -248,7 +253,10 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &FunnelQuery) -> Result<
     if q.breakdown.is_some() {
         let limit = q.breakdown_limit.unwrap_or(DEFAULT_BREAKDOWN_LIMIT);
         let ranked = rank_groups(
-            by_value.iter().map(|(v, t)| (GroupKey { is_other: false, value: v.clone() }, t.counts[0] as i64)).collect(),
+            by_value
+                .iter()
+                .map(|(v, t)| (GroupKey { is_other: false, value: v.clone() }, t.counts[0] as i64))
+                .collect(),
         );
         let mut other = Tally::new(n);
         let mut has_other = false;

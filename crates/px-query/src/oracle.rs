@@ -6,8 +6,8 @@
 
 use crate::filter::{self, PropertySource};
 use crate::model::{
-    Interval, LifecycleQuery, Math, PathItem, PathsQuery, RetentionQuery, RetentionType, StickinessQuery, TrendQuery,
-    WeekStart,
+    FunnelQuery, Interval, LifecycleQuery, Math, PathItem, PathsQuery, RetentionQuery, RetentionType, StickinessQuery,
+    TrendQuery, WeekStart,
 };
 use crate::time::{Span, utc_to_local};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
@@ -435,4 +435,41 @@ pub fn paths(data: &Data, q: &PathsQuery, span: &Span) -> Value {
         .map(|((step, source, target), weight)| crate::paths::Edge { step, source, target, weight })
         .collect();
     json!(crate::paths::top_edges(edges, q.edge_limit.unwrap_or(crate::paths::DEFAULT_EDGE_LIMIT)))
+}
+/// Funnel step counts: persons reaching each step, by brute force over
+/// every attempt (the funnel module's oracle).
+pub fn funnel(data: &Data, q: &FunnelQuery, span: &Span) -> Vec<u64> {
+    let Ok(spec) = crate::funnel_query::spec(q) else { return Vec::new() };
+    let mut per_person: BTreeMap<Uuid, Vec<crate::funnel::FunnelEvent>> = BTreeMap::new();
+    for r in data.matching(Some(span), None, &[], &q.common.filters) {
+        let src = data.source(r);
+        let mut steps = 0u32;
+        for (i, s) in q.steps.iter().enumerate() {
+            if r.event == s.event && filter::matches(&s.filters, &src) {
+                steps |= 1 << i;
+            }
+        }
+        let mut exclusions = 0u32;
+        for (j, x) in q.exclusions.iter().enumerate() {
+            if r.event == x.event && filter::matches(&x.filters, &src) {
+                exclusions |= 1 << j;
+            }
+        }
+        let relevant = steps != 0 || exclusions != 0 || q.order == crate::model::FunnelOrderMode::Strict;
+        if relevant {
+            per_person.entry(r.person_id).or_default().push(crate::funnel::FunnelEvent {
+                ts: r.timestamp,
+                steps,
+                exclusions,
+            });
+        }
+    }
+    let mut counts = vec![0u64; q.steps.len()];
+    for events in per_person.values() {
+        let reached = crate::funnel::brute_force(&spec, events).reached;
+        for c in counts.iter_mut().take(reached) {
+            *c += 1;
+        }
+    }
+    counts
 }

@@ -209,9 +209,30 @@ fn trend_query() -> impl Strategy<Value = Value> {
         })
 }
 
+fn funnel_query() -> impl Strategy<Value = Value> {
+    let step = (prop::sample::select(vec!["view", "signup", "buy", "page_view"]), filter_choice())
+        .prop_map(|(e, filters)| json!({"event": e, "filters": filters}));
+    (
+        prop::collection::vec(step, 2..6),
+        prop::sample::select(vec!["ordered", "strict", "unordered"]),
+        prop::sample::select(vec!["1h", "6h", "1d", "3d"]),
+        prop::sample::select(vec![None, Some("view"), Some("buy")]),
+        filter_choice(),
+    )
+        .prop_map(|(steps, order, window, exclusion, filters)| {
+            let mut q = json!({"kind":"funnel","steps":steps,"order":order,"window":window,"filters":filters,
+                               "date_range":{"from":"2026-10-22","to":"2026-10-27"}});
+            if let (Some(x), false) = (exclusion, order == "unordered") {
+                q["exclusions"] = json!([{"event": x, "from_step": 0, "to_step": 1}]);
+            }
+            q
+        })
+}
+
 fn other_query() -> impl Strategy<Value = Value> {
     let tz = prop::sample::select(vec!["UTC", "Europe/Berlin"]);
     prop_oneof![
+        funnel_query(),
         (prop::sample::select(vec!["recurring", "first_time"]), prop::sample::select(vec!["day", "week"]), filter_choice(), tz.clone())
             .prop_map(|(t, period, filters, tz)| json!({"kind":"retention","start_event":{"event":"view"},
                 "return_event":{"event":"buy"},"retention_type":t,"period":period,"filters":filters,"timezone":tz,
@@ -266,6 +287,11 @@ async fn both(f: &mut Fixture, data: &Data, q: Value) -> (Value, Value) {
         }
         Query::Lifecycle(l) => (engine["series"].clone(), oracle::lifecycle(data, &l, &span_of(&q, "-7d"))),
         Query::Paths(p) => (engine["edges"].clone(), oracle::paths(data, &p, &span_of(&q, "-7d"))),
+        Query::Funnel(fq) => {
+            let got: Vec<u64> =
+                engine["steps"].as_array().unwrap().iter().map(|s| s["count"].as_u64().unwrap()).collect();
+            (json!(got), json!(oracle::funnel(data, &fq, &span_of(&q, "-7d"))))
+        }
         other => panic!("not generated: {other:?}"),
     }
 }

@@ -343,3 +343,65 @@ async fn time_zones_move_day_boundaries() {
     assert_eq!(nums(&f.run(NOW, q("UTC")).await["series"][0]["data"]), vec![0.0, 1.0]);
     assert_eq!(nums(&f.run(NOW, q("America/Sao_Paulo")).await["series"][0]["data"]), vec![1.0, 0.0]);
 }
+
+#[tokio::test]
+async fn funnel_counts_persons_at_their_furthest_step() {
+    let mut f = Fixture::new();
+    // u1: view, signup, buy within a day: converts.
+    f.add(ev("view", "u1", "2026-11-20T10:00:00Z").browser("Chrome"))
+        .add(ev("signup", "u1", "2026-11-20T10:05:00Z"))
+        .add(ev("buy", "u1", "2026-11-21T10:00:00Z"));
+    // u2: view, signup: reaches step 2.
+    f.add(ev("view", "u2", "2026-11-20T10:00:00Z").browser("Firefox")).add(ev("signup", "u2", "2026-11-20T11:00:00Z"));
+    // u3: view, then signup 2 days later: outside the 1-day window, step 1 only.
+    f.add(ev("view", "u3", "2026-11-18T10:00:00Z").browser("Chrome")).add(ev("signup", "u3", "2026-11-20T10:00:01Z"));
+    // anon views, then identifies as u4 and signs up: one person, step 2.
+    f.add(ev("view", "anon4", "2026-11-21T09:00:00Z").browser("Chrome"));
+    f.add(ev("$identify", "u4", "2026-11-21T09:01:00Z").identify("anon4"));
+    f.add(ev("signup", "u4", "2026-11-21T09:02:00Z"));
+    let q = json!({"kind":"funnel","window":"1d","date_range":{"from":"-7d"},
+                   "steps":[{"event":"view"},{"event":"signup"},{"event":"buy"}],
+                   "breakdown":{"key":"browser","type":"column"},
+                   "persons":{"step":2,"dropped":true}});
+    let a = f.run(NOW, q).await;
+    let counts: Vec<u64> = a["steps"].as_array().unwrap().iter().map(|s| s["count"].as_u64().unwrap()).collect();
+    assert_eq!(counts, vec![4, 3, 1]);
+    assert_eq!(a["steps"][1]["conversion_rate"], 75.0);
+    // u1 took 1 day to buy: avg = median = 86400 s from step 1.
+    assert_eq!(a["steps"][2]["median_time_to_convert_seconds"], 86400.0);
+    // Chrome: u1, u3, u4 (first touch); Firefox: u2.
+    let chrome = a["breakdown"].as_array().unwrap().iter().find(|b| b["breakdown_value"] == "Chrome").unwrap();
+    let chrome_counts: Vec<u64> =
+        chrome["steps"].as_array().unwrap().iter().map(|s| s["count"].as_u64().unwrap()).collect();
+    assert_eq!(chrome_counts, vec![3, 2, 1]);
+    // Dropped before step 2 (buy): u2 and u4.
+    assert_eq!(a["persons"]["total"], 2);
+}
+
+#[tokio::test]
+async fn funnel_orders_strictness_and_exclusions() {
+    let mut f = Fixture::new();
+    // u1: a, x, b. u2: a, b. u3: b, a (wrong order).
+    f.add(ev("a", "u1", "2026-11-20T10:00:00Z")).add(ev("x", "u1", "2026-11-20T10:01:00Z")).add(ev(
+        "b",
+        "u1",
+        "2026-11-20T10:02:00Z",
+    ));
+    f.add(ev("a", "u2", "2026-11-20T10:00:00Z")).add(ev("b", "u2", "2026-11-20T10:02:00Z"));
+    f.add(ev("b", "u3", "2026-11-20T10:00:00Z")).add(ev("a", "u3", "2026-11-20T10:02:00Z"));
+    let counts = |a: &serde_json::Value| -> Vec<u64> {
+        a["steps"].as_array().unwrap().iter().map(|s| s["count"].as_u64().unwrap()).collect()
+    };
+    let q = |order: &str, exclusions: serde_json::Value| {
+        json!({"kind":"funnel","order":order,"date_range":{"from":"-7d"},"exclusions":exclusions,
+               "steps":[{"event":"a"},{"event":"b"}]})
+    };
+    // Ordered: u1 and u2 convert; u3 enters only.
+    assert_eq!(counts(&f.run(NOW, q("ordered", json!([]))).await), vec![3, 2]);
+    // Strict: x between a and b breaks u1.
+    assert_eq!(counts(&f.run(NOW, q("strict", json!([]))).await), vec![3, 1]);
+    // Unordered: u3's b then a converts too.
+    assert_eq!(counts(&f.run(NOW, q("unordered", json!([]))).await), vec![3, 3]);
+    // Excluding x between the steps spoils u1's attempt.
+    assert_eq!(counts(&f.run(NOW, q("ordered", json!([{"event":"x"}]))).await), vec![3, 1]);
+}
