@@ -168,10 +168,10 @@ impl Tally {
     }
 
     pub fn add(&mut self, reached: usize, conversion: &[i64]) {
-        for k in 0..reached {
+        for (k, micros) in conversion.iter().enumerate().take(reached) {
             self.counts[k] += 1;
             if k > 0 {
-                self.times[k].push(conversion[k]);
+                self.times[k].push(*micros);
             }
         }
     }
