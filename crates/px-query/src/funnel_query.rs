@@ -18,8 +18,7 @@ use crate::model::{FunnelOrderMode, FunnelQuery};
 use crate::rows;
 use crate::sql::Sql;
 use crate::trend::{DEFAULT_BREAKDOWN_LIMIT, GroupKey, from_events, rank_groups};
-use arrow::array::{Array, AsArray};
-use arrow::datatypes::Int64Type;
+use arrow::array::Array;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -51,7 +50,9 @@ pub struct PersonEvents {
     pub events: Vec<FunnelEvent>,
 }
 
-fn gather_sql(q: &FunnelQuery, tf: &TimeFrame) -> Sql {
+/// The statement gathering the funnel's rows; with `with_persons`, also
+/// each person's id and breakdown value.
+fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
     let mut mask = Sql::new();
     for (i, s) in q.steps.iter().enumerate() {
         if i > 0 {
@@ -104,51 +105,112 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame) -> Sql {
         }
         ev.push(")");
     }
-    let mut sql = Sql::new();
-    sql.push("WITH ev AS (").append(ev).push(") ");
-    sql.push("SELECT person_id::VARCHAR AS pid, list(ts ORDER BY ts, event_id) AS ts, ");
-    sql.push("list(steps ORDER BY ts, event_id) AS steps, list(excl ORDER BY ts, event_id) AS excl, ");
     // A person enters with step 1, or with any step when the order is free.
     let entry = if q.order == FunnelOrderMode::Unordered { (1i64 << q.steps.len()) - 1 } else { 1 };
+    // Persons get a dense index in person-id order. Rows come back
+    // unsorted with that index (sorting or ordered `list()` aggregates in
+    // SQL cost ten times more than grouping in Rust), and the persons part
+    // maps each index to its id and breakdown value. Both parts are one
+    // statement, so they read one snapshot.
+    let mut sql = Sql::new();
+    sql.push("WITH ev AS (").append(ev).push("), ");
+    sql.push("p AS (SELECT person_id, row_number() OVER (ORDER BY person_id) AS idx, ");
     sql.push(&format!("arg_min(bd, (ts, event_id)) FILTER (WHERE steps & {entry} <> 0) AS bd "));
-    sql.push(&format!("FROM ev GROUP BY person_id HAVING bool_or(steps & {entry} <> 0)"));
+    sql.push(&format!("FROM ev GROUP BY person_id HAVING bool_or(steps & {entry} <> 0)) "));
+    let strict = q.order == FunnelOrderMode::Strict;
+    sql.push("SELECT 0 AS part, p.idx, ev.ts, ev.steps, ev.excl, ");
+    sql.push(if strict { "ev.event_id::VARCHAR" } else { "NULL::VARCHAR" });
+    sql.push(" AS eid, NULL::VARCHAR AS pid, NULL::VARCHAR AS bd FROM ev JOIN p ON p.person_id = ev.person_id");
+    if with_persons {
+        sql.push(" UNION ALL SELECT 1, idx, 0, 0, 0, NULL, person_id::VARCHAR, bd FROM p");
+    }
     sql
 }
 
-/// Calls `each` with every person's events, reusing one buffer.
+/// Groups the rows by person (a counting sort on the dense index), orders
+/// each person's events by time (ties by event id, which only strict
+/// funnels look at) and calls `each` with every person's events.
 fn for_each_person(batches: &[arrow::record_batch::RecordBatch], mut each: impl FnMut(&PersonEvents)) -> Result<()> {
-    let mut person = PersonEvents::default();
-    for batch in batches {
-        let (pid, ts, steps, excl, bd) = (
+    let (mut idx, mut events, mut eid_ref) = (Vec::new(), Vec::new(), Vec::new());
+    let mut eids = Vec::new();
+    let mut persons: Vec<(String, Option<String>)> = Vec::new();
+    for (b, batch) in batches.iter().enumerate() {
+        let (part, ix, ts, steps, excl, eid, pid, bd) = (
+            rows::i64s(batch, "part")?,
+            rows::i64s(batch, "idx")?,
+            rows::i64s(batch, "ts")?,
+            rows::i64s(batch, "steps")?,
+            rows::i64s(batch, "excl")?,
+            rows::strs(batch, "eid")?,
             rows::strs(batch, "pid")?,
-            rows::lists(batch, "ts")?,
-            rows::lists(batch, "steps")?,
-            rows::lists(batch, "excl")?,
             rows::strs(batch, "bd")?,
         );
-        let flat = |l: &arrow::array::ListArray| -> Result<arrow::array::Int64Array> {
-            l.values()
-                .as_primitive_opt::<Int64Type>()
-                .cloned()
-                .ok_or_else(|| QueryError::Shape("funnel lists are not BIGINT".into()))
-        };
-        let (ts_v, steps_v, excl_v) = (flat(&ts)?, flat(&steps)?, flat(&excl)?);
-        let offsets = ts.value_offsets();
         for i in 0..batch.num_rows() {
-            person.person_id.clear();
-            person.person_id.push_str(pid.value(i));
-            person.breakdown = rows::opt_str(&bd, i);
-            person.events.clear();
-            let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
-            for j in start..end {
-                person.events.push(FunnelEvent {
-                    ts: ts_v.value(j),
-                    steps: steps_v.value(j) as u32,
-                    exclusions: if excl_v.is_null(j) { 0 } else { excl_v.value(j) as u32 },
-                });
+            let person = usize::try_from(ix.value(i) - 1).map_err(|_| QueryError::Shape("person index".into()))?;
+            if part.value(i) == 1 {
+                if persons.len() <= person {
+                    persons.resize(person + 1, (String::new(), None));
+                }
+                persons[person] = (pid.value(i).to_string(), rows::opt_str(&bd, i));
+                continue;
             }
-            each(&person);
+            idx.push(person as u32);
+            events.push(FunnelEvent {
+                ts: ts.value(i),
+                steps: steps.value(i) as u32,
+                exclusions: excl.value(i) as u32,
+            });
+            if !eid.is_null(i) {
+                eid_ref.push((b as u32, i as u32));
+            }
         }
+        eids.push(eid);
+    }
+    let n = idx.iter().map(|&p| p as usize + 1).max().unwrap_or(0).max(persons.len());
+    // Counting sort: start[p]..start[p + 1] are person p's rows.
+    let mut start = vec![0usize; n + 1];
+    for &p in &idx {
+        start[p as usize + 1] += 1;
+    }
+    for p in 0..n {
+        start[p + 1] += start[p];
+    }
+    let mut fill = start.clone();
+    let mut order = vec![0u32; idx.len()];
+    for (row, &p) in idx.iter().enumerate() {
+        order[fill[p as usize]] = row as u32;
+        fill[p as usize] += 1;
+    }
+    let strict = !eid_ref.is_empty();
+    let mut person = PersonEvents::default();
+    let mut rows_of: Vec<u32> = Vec::new();
+    for p in 0..n {
+        rows_of.clear();
+        rows_of.extend_from_slice(&order[start[p]..start[p + 1]]);
+        rows_of.sort_unstable_by(|&a, &b| {
+            let (ea, eb) = (&events[a as usize], &events[b as usize]);
+            ea.ts.cmp(&eb.ts).then_with(|| {
+                if strict {
+                    let ((ba, ia), (bb, ib)) = (eid_ref[a as usize], eid_ref[b as usize]);
+                    eids[ba as usize].value(ia as usize).cmp(eids[bb as usize].value(ib as usize))
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+        });
+        person.events.clear();
+        person.events.extend(rows_of.iter().map(|&r| events[r as usize]));
+        match persons.get_mut(p) {
+            Some((pid, bd)) => {
+                std::mem::swap(&mut person.person_id, pid);
+                person.breakdown = bd.take();
+            }
+            None => {
+                person.person_id.clear();
+                person.breakdown = None;
+            }
+        }
+        each(&person);
     }
     Ok(())
 }
@@ -216,7 +278,7 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &FunnelQuery) -> Result<
     let tf = TimeFrame::new(&q.common, ctx, "-7d")?;
     let spec = spec(q)?;
     let mut evaluator = Evaluator::new(spec).map_err(|m| crate::error::invalid("steps", m))?;
-    let batches = runner.fetch(gather_sql(q, &tf)).await?;
+    let batches = runner.fetch(gather_sql(q, &tf, q.breakdown.is_some() || q.persons.is_some())).await?;
     let n = q.steps.len();
     let mut overall = Tally::new(n);
     let mut by_value: HashMap<Option<String>, Tally> = HashMap::new();
