@@ -13,7 +13,7 @@
 use crate::engine::{Context, Runner, TimeFrame};
 use crate::error::{QueryError, Result};
 use crate::filter;
-use crate::funnel::{Evaluator, FunnelEvent, FunnelOrder, FunnelSpec};
+use crate::funnel::{Evaluator, FunnelEvent, FunnelOrder, FunnelSpec, PersonOutcome};
 use crate::model::{FunnelOrderMode, FunnelQuery};
 use crate::rows;
 use crate::sql::Sql;
@@ -112,30 +112,41 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
     // SQL cost ten times more than grouping in Rust), and the persons part
     // maps each index to its id and breakdown value. Both parts are one
     // statement, so they read one snapshot.
+    //
+    // A person who never did step 2's event reaches step 1 and no further
+    // whatever the order of their events (funnels drop steeply, so that is
+    // most persons): only "deep" persons' rows are fetched. Unordered
+    // funnels can be entered at any step, so there every person is deep.
+    let deep =
+        if q.order == FunnelOrderMode::Unordered { "TRUE".to_string() } else { "bool_or(steps & 2 <> 0)".into() };
     let mut sql = Sql::new();
     sql.push("WITH ev AS (").append(ev).push("), ");
     sql.push("p AS (SELECT person_id, row_number() OVER (ORDER BY person_id) AS idx, ");
-    sql.push(&format!("arg_min(bd, (ts, event_id)) FILTER (WHERE steps & {entry} <> 0) AS bd "));
+    sql.push(&format!("arg_min(bd, (ts, event_id)) FILTER (WHERE steps & {entry} <> 0) AS bd, {deep} AS deep "));
     sql.push(&format!("FROM ev GROUP BY person_id HAVING bool_or(steps & {entry} <> 0)) "));
     let strict = q.order == FunnelOrderMode::Strict;
     sql.push("SELECT 0 AS part, p.idx, ev.ts, ev.steps, ev.excl, ");
     sql.push(if strict { "ev.event_id::VARCHAR" } else { "NULL::VARCHAR" });
-    sql.push(" AS eid, NULL::VARCHAR AS pid, NULL::VARCHAR AS bd FROM ev JOIN p ON p.person_id = ev.person_id");
-    if with_persons {
-        sql.push(" UNION ALL SELECT 1, idx, 0, 0, 0, NULL, person_id::VARCHAR, bd FROM p");
-    }
+    sql.push(" AS eid, NULL::VARCHAR AS pid, NULL::VARCHAR AS bd, TRUE AS deep ");
+    sql.push("FROM ev JOIN p ON p.person_id = ev.person_id AND p.deep UNION ALL SELECT 1, idx, 0, 0, 0, NULL, ");
+    sql.push(if with_persons { "person_id::VARCHAR, bd" } else { "NULL, NULL" });
+    sql.push(", deep FROM p");
     sql
 }
 
 /// Groups the rows by person (a counting sort on the dense index), orders
 /// each person's events by time (ties by event id, which only strict
 /// funnels look at) and calls `each` with every person's events.
-fn for_each_person(batches: &[arrow::record_batch::RecordBatch], mut each: impl FnMut(&PersonEvents)) -> Result<()> {
+fn for_each_person(
+    batches: &[arrow::record_batch::RecordBatch],
+    mut each: impl FnMut(&PersonEvents, bool),
+) -> Result<()> {
     let (mut idx, mut events, mut eid_ref) = (Vec::new(), Vec::new(), Vec::new());
     let mut eids = Vec::new();
-    let mut persons: Vec<(String, Option<String>)> = Vec::new();
+    // Per person: id, breakdown value, whether their rows were fetched.
+    let mut persons: Vec<(String, Option<String>, bool)> = Vec::new();
     for (b, batch) in batches.iter().enumerate() {
-        let (part, ix, ts, steps, excl, eid, pid, bd) = (
+        let (part, ix, ts, steps, excl, eid, pid, bd, deep) = (
             rows::i64s(batch, "part")?,
             rows::i64s(batch, "idx")?,
             rows::i64s(batch, "ts")?,
@@ -144,14 +155,15 @@ fn for_each_person(batches: &[arrow::record_batch::RecordBatch], mut each: impl 
             rows::strs(batch, "eid")?,
             rows::strs(batch, "pid")?,
             rows::strs(batch, "bd")?,
+            rows::bools(batch, "deep")?,
         );
         for i in 0..batch.num_rows() {
             let person = usize::try_from(ix.value(i) - 1).map_err(|_| QueryError::Shape("person index".into()))?;
             if part.value(i) == 1 {
                 if persons.len() <= person {
-                    persons.resize(person + 1, (String::new(), None));
+                    persons.resize(person + 1, (String::new(), None, false));
                 }
-                persons[person] = (pid.value(i).to_string(), rows::opt_str(&bd, i));
+                persons[person] = (rows::opt_str(&pid, i).unwrap_or_default(), rows::opt_str(&bd, i), deep.value(i));
                 continue;
             }
             idx.push(person as u32);
@@ -200,17 +212,19 @@ fn for_each_person(batches: &[arrow::record_batch::RecordBatch], mut each: impl 
         });
         person.events.clear();
         person.events.extend(rows_of.iter().map(|&r| events[r as usize]));
-        match persons.get_mut(p) {
-            Some((pid, bd)) => {
+        let deep = match persons.get_mut(p) {
+            Some((pid, bd, deep)) => {
                 std::mem::swap(&mut person.person_id, pid);
                 person.breakdown = bd.take();
+                *deep
             }
             None => {
                 person.person_id.clear();
                 person.breakdown = None;
+                true
             }
-        }
-        each(&person);
+        };
+        each(&person, deep);
     }
     Ok(())
 }
@@ -278,15 +292,19 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &FunnelQuery) -> Result<
     let tf = TimeFrame::new(&q.common, ctx, "-7d")?;
     let spec = spec(q)?;
     let mut evaluator = Evaluator::new(spec).map_err(|m| crate::error::invalid("steps", m))?;
+    let started = std::time::Instant::now();
     let batches = runner.fetch(gather_sql(q, &tf, q.breakdown.is_some() || q.persons.is_some())).await?;
+    let fetched = started.elapsed();
     let n = q.steps.len();
     let mut overall = Tally::new(n);
     let mut by_value: HashMap<Option<String>, Tally> = HashMap::new();
     // Persons for the drill-down, with their reach and breakdown value.
     let mut listed: Vec<(String, Option<String>)> = Vec::new();
     let want = q.persons.as_ref();
-    for_each_person(&batches, |p| {
-        let outcome = evaluator.evaluate(&p.events);
+    // Persons who never did step 2's event: step 1, no time to convert.
+    let shallow = PersonOutcome { reached: 1, conversion_micros: vec![0] };
+    for_each_person(&batches, |p, deep| {
+        let outcome = if deep { evaluator.evaluate(&p.events) } else { &shallow };
         if outcome.reached == 0 {
             return;
         }
@@ -304,6 +322,11 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &FunnelQuery) -> Result<
             }
         }
     })?;
+    tracing::debug!(
+        fetch_ms = fetched.as_millis() as u64,
+        evaluate_ms = (started.elapsed() - fetched).as_millis() as u64,
+        "funnel"
+    );
     let mut answer = json!({
         "kind": "funnel",
         "order": q.order,
