@@ -89,7 +89,16 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &RetentionQuery) -> Resu
     let first_time = q.retention_type == RetentionType::FirstTime;
     let mut sql = Sql::new();
     sql.push("WITH starts AS (").append(activity_sql(&q.start_event, &q.common, &tf, iv, first_time)).push("), ");
-    sql.push("returns AS (").append(activity_sql(&q.return_event, &q.common, &tf, iv, false)).push(") ");
+    // Returning by the start event itself is the common case ("came back
+    // and did it again"): then one scan serves both.
+    let same = !first_time
+        && q.start_event.event == q.return_event.event
+        && serde_json::to_value(&q.start_event.filters).ok() == serde_json::to_value(&q.return_event.filters).ok();
+    if same {
+        sql.push("returns AS (SELECT * FROM starts) ");
+    } else {
+        sql.push("returns AS (").append(activity_sql(&q.return_event, &q.common, &tf, iv, false)).push(") ");
+    }
     let (first, last) = (buckets[0], buckets[buckets.len() - 1]);
     sql.push("SELECT s.p AS cohort, s.p AS ret, count(*) AS n FROM starts s WHERE s.p BETWEEN ").bind(first);
     sql.push(" AND ").bind(last).push(" GROUP BY s.p UNION ALL ");

@@ -233,9 +233,10 @@ fn other_query() -> impl Strategy<Value = Value> {
     let tz = prop::sample::select(vec!["UTC", "Europe/Berlin"]);
     prop_oneof![
         funnel_query(),
-        (prop::sample::select(vec!["recurring", "first_time"]), prop::sample::select(vec!["day", "week"]), filter_choice(), tz.clone())
-            .prop_map(|(t, period, filters, tz)| json!({"kind":"retention","start_event":{"event":"view"},
-                "return_event":{"event":"buy"},"retention_type":t,"period":period,"filters":filters,"timezone":tz,
+        (prop::sample::select(vec!["recurring", "first_time"]), prop::sample::select(vec!["day", "week"]), filter_choice(), tz.clone(),
+         prop::sample::select(vec!["buy", "view"]))
+            .prop_map(|(t, period, filters, tz, ret)| json!({"kind":"retention","start_event":{"event":"view"},
+                "return_event":{"event":ret},"retention_type":t,"period":period,"filters":filters,"timezone":tz,
                 "date_range":{"from":"2026-10-22","to":"2026-10-27"}})),
         (filter_choice(), tz.clone()).prop_map(|(filters, tz)| json!({"kind":"stickiness","series":[{"event":"view"}],
             "filters":filters,"timezone":tz,"date_range":{"from":"2026-10-22","to":"2026-10-27"}})),
