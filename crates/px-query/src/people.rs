@@ -129,7 +129,9 @@ pub async fn sessions(runner: &Runner<'_>, ctx: &Context, q: &SessionsQuery) -> 
     base.push("epoch_us(min(e.timestamp)) AS started, epoch_us(max(e.timestamp)) AS ended, count(*) AS events, ");
     base.push("count(*) FILTER (WHERE e.event IN ('page_view', '$pageview')) AS pageviews, ");
     base.push("arg_min(e.path, (e.timestamp, e.event_id)) FILTER (WHERE e.event IN ('page_view', '$pageview')) AS entry_path, ");
-    base.push("arg_max(e.path, (e.timestamp, e.event_id)) FILTER (WHERE e.event IN ('page_view', '$pageview')) AS exit_path ");
+    base.push(
+        "arg_max(e.path, (e.timestamp, e.event_id)) FILTER (WHERE e.event IN ('page_view', '$pageview')) AS exit_path ",
+    );
     base.append(crate::trend::from_events(q.common.filters.iter(), None));
     base.push(" WHERE ").append(tf.where_sql()).push(" AND e.session_id IS NOT NULL AND ");
     base.append(filter::to_sql(&q.common.filters));
