@@ -23,6 +23,10 @@ pub const EVENT_CLICK: &str = "click";
 pub const EVENT_RAGE_CLICK: &str = "rage_click";
 pub const EVENT_DEAD_CLICK: &str = "dead_click";
 pub const EVENT_ERROR: &str = "error";
+/// The page was scrolled past `depth` percent (25, 50, 75, 100).
+pub const EVENT_SCROLL: &str = "scroll";
+/// A survey answer: `rating` (1-5) and `comment`.
+pub const EVENT_FEEDBACK: &str = "feedback";
 /// One Core Web Vital: properties `name` (`LCP`, `FCP`, `CLS`, `INP`,
 /// `TTFB`), `value` and `rating`.
 pub const EVENT_WEB_VITAL: &str = "web_vital";
