@@ -59,6 +59,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/identify", routes::ingest::route(Shape::Identify))
         .route("/api/v1/alias", routes::ingest::route(Shape::Alias))
         .route("/sdk/px.js", get(routes::sdk::bundle));
+    // analytics.js posts to the first letter of each path (`/v1/t`, `/v1/b`).
     for (path, call) in [
         ("/v1/batch", segment::Call::Batch),
         ("/v1/track", segment::Call::Track),
@@ -68,7 +69,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         ("/v1/group", segment::Call::Group),
         ("/v1/alias", segment::Call::Alias),
     ] {
-        ingest = ingest.route(path, routes::segment::route(call));
+        ingest = ingest.route(path, routes::segment::route(call)).route(&path[..5], routes::segment::route(call));
     }
     // PostHog clients call these with a trailing slash; some proxies strip it.
     for (path, call) in [

@@ -303,9 +303,13 @@ async fn segment_http_api_keys_retries_and_refusals() {
     assert_eq!((s, &body["accepted"]), (StatusCode::OK, &json!(2)), "{body}");
     let alias = json!({"writeKey": key, "userId": "u1", "previousId": "old-1"});
     assert_eq!(Env::send(env.post("/v1/alias").json(&alias)).await.0, 200);
+    // analytics.js: the short path, a text/plain body, the key in it.
+    let screen = json!({"writeKey": key, "type": "screen", "userId": "u1", "name": "Home"}).to_string();
+    let (s, body) = Env::send(env.post("/v1/s").header("content-type", "text/plain").body(screen)).await;
+    assert_eq!((s, &body["accepted"]), (StatusCode::OK, &json!(1)), "{body}");
 
     let events = env.events().await;
-    assert_eq!(sorted_names(&events), ["Clicked", "alias", "identify", "page_view"]);
+    assert_eq!(sorted_names(&events), ["Clicked", "alias", "identify", "page_view", "screen_view"]);
     assert_eq!(named(&events, "page_view")["path"], "/p");
     let person = env.person("u1").await;
     assert_eq!((sorted_ids(&person), &person["properties"]), (vec!["a1", "old-1", "u1"], &json!({"plan": "pro"})));
@@ -323,5 +327,5 @@ async fn segment_http_api_keys_retries_and_refusals() {
     assert_eq!(s, 400, "{body}");
     let fields: Vec<&Value> = body["rejected"].as_array().unwrap().iter().map(|r| &r["field"]).collect();
     assert_eq!(fields, [&json!("event"), &json!("type")]);
-    assert_eq!(env.events().await.len(), 4, "nothing refused was stored");
+    assert_eq!(env.events().await.len(), 5, "nothing refused was stored");
 }
