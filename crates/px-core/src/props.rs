@@ -33,6 +33,7 @@ pub const EVENT_WEB_VITAL: &str = "web_vital";
 /// The person joined a group (a company, a team): properties `group_id`,
 /// `group_type` when the client names one, and the group's traits.
 pub const EVENT_GROUP: &str = "group";
-/// Names a page view goes by: PX's own, and PostHog's for events sent by
-/// PostHog clients.
+/// Names a page view goes by: PX's own, and PostHog's, which events stored
+/// before PostHog clients' events were renamed on ingestion carry (and
+/// events sent under that name through PX's own API).
 pub const PAGE_VIEW_EVENTS: [&str; 2] = [EVENT_PAGE_VIEW, "$pageview"];

@@ -260,6 +260,9 @@ async fn posthog_bodies_in_every_wrapping() {
     let (s, _) =
         Env::send(env.post("/flags/?v=2").json(&json!({"token": "pxi_00000000000000000000000000000000"}))).await;
     assert_eq!(s, 401);
+    let bomb = gzip(&vec![b' '; 4 << 20]);
+    let (s, body) = Env::send(env.post("/flags/?compression=gzip-js").body(bomb)).await;
+    assert_eq!(s, 413, "flag calls decompress to 1 MiB at most: {body}");
 
     // Browsers may call every capture route from any page.
     let preflight = env

@@ -25,8 +25,11 @@ use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// Flag calls are small: a distinct id and a few properties.
+/// Flag calls are small: a distinct id and a few properties. Their bodies
+/// are read outside the ingest memory budget, so decompression gets a cap
+/// of its own as well.
 const FLAGS_MAX_BODY: usize = 64 * 1024;
+const FLAGS_MAX_DECOMPRESSED: usize = 1024 * 1024;
 
 /// The query parameters PostHog clients add to their calls.
 #[derive(Debug, Deserialize)]
@@ -108,7 +111,11 @@ pub async fn flags(
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params?;
     let body = intake::read_body(body, FLAGS_MAX_BODY).await?;
-    let limits = state.pipeline.limits.clone();
+    let limits = px_core::IngestLimits {
+        max_body_bytes: FLAGS_MAX_BODY,
+        max_decompressed_bytes: FLAGS_MAX_DECOMPRESSED,
+        ..state.pipeline.limits.clone()
+    };
     let key = intake::blocking(move || {
         let json = posthog::decode_body(&body, encoding(&headers, &params), &limits)?;
         Ok(posthog::flags_key(&json))
