@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every PX test: installs what the tests need (idempotently), checks
 # formatting and lints, then runs the whole workspace's tests against real
-# DuckDB and SQLite files in temp dirs and real `px serve` processes.
+# DuckDB and SQLite files in temp dirs and real `px serve` processes (the
+# compatibility tests drive them with PostHog's and Segment's npm
+# packages), then the browser SDK's suite, whose end-to-end test runs the
+# SDK in Chromium against the px binary the Rust tests built.
 #
 # A first run compiles DuckDB's C++ from source (about 16 minutes on a
 # 2-core machine); later runs reuse the build in CARGO_TARGET_DIR.
@@ -26,3 +29,8 @@ else
 fi
 echo "== tests"
 cargo test --workspace --locked
+
+echo "== browser SDK"
+target_dir="${CARGO_TARGET_DIR:-target}"
+[[ $target_dir == /* ]] || target_dir="$PWD/$target_dir"
+PX_BIN="$target_dir/debug/px" sdk/js/scripts/test.sh

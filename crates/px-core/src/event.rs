@@ -50,6 +50,15 @@ pub struct EventContext {
     /// knows it); takes precedence over the IP lookup. ISO 3166-1 alpha-2.
     pub country: Option<String>,
     pub city: Option<String>,
+    /// The device as the client already knows it (mobile SDKs have no
+    /// User-Agent worth parsing; PostHog clients send `$browser`, `$os`, ...).
+    /// Each one given takes precedence over the User-Agent parse.
+    pub browser: Option<String>,
+    pub browser_version: Option<String>,
+    pub os: Option<String>,
+    pub os_version: Option<String>,
+    /// `desktop`, `mobile`, `tablet` or `bot`.
+    pub device_type: Option<String>,
     /// Any other context keys are kept as `$context_<key>` properties.
     #[serde(flatten)]
     pub other: Map<String, Value>,

@@ -20,6 +20,10 @@ pub enum DecodeError {
     Gzip(String),
     #[error("unsupported content-encoding {0:?} (use gzip or none)")]
     UnsupportedEncoding(String),
+    #[error("unsupported compression {0:?} (use gzip-js, base64 or none)")]
+    UnsupportedCompression(String),
+    #[error("body is not valid base64: {0}")]
+    Base64(String),
     #[error("body is not a valid batch: {0}")]
     Malformed(String),
     #[error("batch holds {count} events, more than the limit of {limit}")]
@@ -31,12 +35,16 @@ impl DecodeError {
     pub fn field(&self) -> &'static str {
         match self {
             Self::TooLarge { field, .. } => field,
-            Self::Gzip(_) | Self::Malformed(_) => "body",
+            Self::Gzip(_) | Self::Base64(_) | Self::Malformed(_) => "body",
             Self::UnsupportedEncoding(_) => "content-encoding",
+            Self::UnsupportedCompression(_) => "compression",
             Self::TooManyEvents { .. } => "events",
         }
     }
 }
+
+/// The first bytes of every gzip stream.
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Returns the body decompressed according to `Content-Encoding`, enforcing
 /// `max_decompressed_bytes`. Bodies starting with the gzip magic are
@@ -50,7 +58,7 @@ pub fn decompress<'a>(
         return Err(DecodeError::TooLarge { field: "body", limit: limits.max_body_bytes });
     }
     let gzip = match content_encoding.map(str::trim) {
-        None | Some("") | Some("identity") => body.starts_with(&[0x1f, 0x8b]),
+        None | Some("") | Some("identity") => body.starts_with(&GZIP_MAGIC),
         Some(e) if e.eq_ignore_ascii_case("gzip") || e.eq_ignore_ascii_case("x-gzip") => true,
         Some(other) => return Err(DecodeError::UnsupportedEncoding(other.to_string())),
     };

@@ -1,5 +1,6 @@
-//! Authentication: project keys (`Authorization: Bearer pxi_...|pxs_...`)
-//! and logged-in users (`Bearer pxu_...` or the `px_session` cookie).
+//! Authentication: project keys (`Authorization: Bearer pxi_...|pxs_...`;
+//! the APIs of other tools name them their way, see [`basic_user`]) and
+//! logged-in users (`Bearer pxu_...` or the `px_session` cookie).
 //! Produces the [`ProjectScope`] a request may act in; handlers never
 //! accept a scope from anywhere else.
 //!
@@ -48,6 +49,21 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The user of `Authorization: Basic base64(user:password)`: Segment
+/// clients send their write key that way, with an empty password.
+pub fn basic_user(headers: &HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = v.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let user = text.split_once(':').map_or(text.as_str(), |(user, _)| user);
+    (!user.is_empty()).then(|| user.to_string())
+}
+
 fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
         let (k, v) = c.trim().split_once('=')?;
@@ -91,6 +107,26 @@ impl Authenticator {
         let token =
             token.ok_or_else(|| ApiError::unauthorized("missing project key: send Authorization: Bearer <key>"))?;
         self.key(token).await?.ok_or_else(|| ApiError::unauthorized("unknown or revoked project key"))
+    }
+
+    /// Authorizes writing events with a key taken from the URL (`?key=`,
+    /// for `navigator.sendBeacon`, which cannot set headers). URLs end up in
+    /// proxy and server logs, so only ingestion keys, public anyway, are
+    /// taken there; a secret key is refused without being looked up.
+    pub async fn ingest_from_url(&self, token: &str) -> Result<KeyAuth, ApiError> {
+        let refused = || {
+            ApiError::unauthorized(
+                "only ingestion keys (pxi_...) may be sent in the URL; send the key as Authorization: Bearer",
+            )
+        };
+        if !token.starts_with("pxi_") {
+            return Err(refused());
+        }
+        let auth = self.ingest(Some(token)).await?;
+        if auth.kind != KeyKind::Ingest {
+            return Err(refused());
+        }
+        Ok(auth)
     }
 
     /// Authorizes reading `project`: its secret key, or a logged-in member

@@ -70,6 +70,17 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
     }
 }
 
+impl From<px_ingest::decode::DecodeError> for ApiError {
+    fn from(e: px_ingest::decode::DecodeError) -> Self {
+        use px_ingest::decode::DecodeError;
+        let kind = match e {
+            DecodeError::TooLarge { .. } | DecodeError::TooManyEvents { .. } => ErrorKind::TooLarge,
+            _ => ErrorKind::Invalid,
+        };
+        Self::new(kind, e.to_string()).with_field(e.field())
+    }
+}
+
 impl From<px_store::StoreError> for ApiError {
     fn from(e: px_store::StoreError) -> Self {
         Self::new(e.kind(), e.to_string())

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod intake;
 pub mod metrics;
 pub mod ratelimit;
 pub mod routes;
@@ -16,6 +17,7 @@ use axum::routing::{get, post};
 use config::ServerConfig;
 use metrics::Metrics;
 use px_ingest::Pipeline;
+use px_ingest::compat::{posthog, segment};
 use px_store::{EventStore, MetaStore, StoreError};
 use routes::ingest::Shape;
 use std::net::SocketAddr;
@@ -43,23 +45,48 @@ pub struct AppState {
 
 pub fn router(state: Arc<AppState>) -> Router {
     // Ingestion is called from any web page (the public key is meant to be
-    // embedded), so it answers CORS preflights from any origin; without
-    // cookies, so a page cannot act as a logged-in user.
+    // embedded), so it answers CORS preflights from any origin, whatever
+    // headers the client library adds; without cookies, so a page cannot
+    // act as a logged-in user.
     let cors = tower_http::cors::CorsLayer::new()
         .allow_origin(tower_http::cors::Any)
-        .allow_methods([axum::http::Method::POST, axum::http::Method::OPTIONS])
-        .allow_headers([
-            axum::http::header::AUTHORIZATION,
-            axum::http::header::CONTENT_TYPE,
-            axum::http::header::CONTENT_ENCODING,
-        ])
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST, axum::http::Method::OPTIONS])
+        .allow_headers(tower_http::cors::AllowHeaders::mirror_request())
         .max_age(std::time::Duration::from_secs(24 * 3600));
-    let ingest = Router::new()
+    let mut ingest = Router::new()
         .route("/api/v1/events/batch", routes::ingest::route(Shape::Batch))
         .route("/api/v1/events", routes::ingest::route(Shape::Single))
         .route("/api/v1/identify", routes::ingest::route(Shape::Identify))
         .route("/api/v1/alias", routes::ingest::route(Shape::Alias))
-        .layer(cors);
+        .route("/sdk/px.js", get(routes::sdk::bundle));
+    // analytics.js posts to the first letter of each path (`/v1/t`, `/v1/b`).
+    for (path, call) in [
+        ("/v1/batch", segment::Call::Batch),
+        ("/v1/track", segment::Call::Track),
+        ("/v1/identify", segment::Call::Identify),
+        ("/v1/page", segment::Call::Page),
+        ("/v1/screen", segment::Call::Screen),
+        ("/v1/group", segment::Call::Group),
+        ("/v1/alias", segment::Call::Alias),
+    ] {
+        ingest = ingest.route(path, routes::segment::route(call)).route(&path[..5], routes::segment::route(call));
+    }
+    // PostHog clients call these with a trailing slash; some proxies strip it.
+    for (path, call) in [
+        ("/e", posthog::Call::Capture),
+        ("/i/v0/e", posthog::Call::Capture),
+        ("/batch", posthog::Call::Capture),
+        ("/capture", posthog::Call::Capture),
+        ("/track", posthog::Call::Capture),
+        ("/engage", posthog::Call::Engage),
+    ] {
+        ingest =
+            ingest.route(path, routes::posthog::route(call)).route(&format!("{path}/"), routes::posthog::route(call));
+    }
+    for path in ["/decide", "/decide/", "/flags", "/flags/"] {
+        ingest = ingest.route(path, post(routes::posthog::flags));
+    }
+    let ingest = ingest.layer(cors);
     Router::new()
         .route("/health", get(routes::health::health))
         .route("/ready", get(routes::health::ready))

@@ -436,3 +436,38 @@ async fn browsers_may_send_events_from_any_origin() {
         .unwrap();
     assert!(r.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn beacons_send_the_ingestion_key_in_the_url() {
+    let env = start(&[]);
+    let url = |key: &str| env.server.url(&format!("/api/v1/events/batch?key={key}"));
+    // What navigator.sendBeacon sends: no Authorization, a text/plain body.
+    let beacon = |key: &str, name: &str| {
+        let body = json!({"events": [ev(name, "u1")], "sent_at": "2026-01-10T12:00:00Z"}).to_string();
+        env.client.post(url(key)).header("content-type", "text/plain;charset=UTF-8").body(body).send()
+    };
+    let r = beacon(&env.a.ingest_key, "left_page").await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["accepted"], 1);
+    // A secret key in a URL would end up in logs: refused, even though it is valid.
+    let r = beacon(&env.a.secret_key, "with_secret").await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("only ingestion keys"));
+    assert_eq!(beacon("pxi_00000000000000000000000000000000", "unknown").await.unwrap().status(), 401);
+    let (_, page) = env.events(&env.a, "").await;
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["events"][0]["event"], "left_page");
+}
+
+#[tokio::test]
+async fn the_browser_sdk_is_served() {
+    let env = start(&[]);
+    let r = env.client.get(env.server.url("/sdk/px.js")).header("origin", "https://shop.example").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let header = |name: &str| r.headers()[name].to_str().unwrap().to_string();
+    assert!(header("content-type").starts_with("text/javascript"), "{}", header("content-type"));
+    assert_eq!(header("cache-control"), "public, max-age=300");
+    assert_eq!(header("access-control-allow-origin"), "*");
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../sdk/js/dist/px.js")).unwrap();
+    assert_eq!(r.text().await.unwrap(), committed, "the binary serves the committed bundle");
+}

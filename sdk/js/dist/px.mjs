@@ -106,11 +106,11 @@ function isControl(el) {
   return el.matches(CONTROLS);
 }
 function describe(el) {
-  const props = { $selector: selectorOf(el), $tag: el.tagName.toLowerCase() };
+  const props = { selector: selectorOf(el), tag: el.tagName.toLowerCase() };
   const text = textOf(el);
-  if (text) props.$text = text;
+  if (text) props.text = text;
   const link = el.closest("a[href]");
-  if (link) props.$href = link.href;
+  if (link) props.href = link.href;
   return props;
 }
 
@@ -141,10 +141,10 @@ var Clicks = class {
     this.watching = [];
     this.stopObserving();
   }
-  /** Reports an uncaught error as an `$error_click` if a click came less than 1 s before it. */
+  /** Reports an uncaught error as an `error_click` if a click came less than 1 s before it. */
   onError(error) {
     if (this.last && Date.now() - this.last.at <= ERROR_CLICK_MS) {
-      this.capture("$error_click", { $selector: this.last.selector, ...error });
+      this.capture("error_click", { selector: this.last.selector, ...error });
       this.last = void 0;
     }
   }
@@ -155,10 +155,10 @@ var Clicks = class {
     const el = clickedElement(target);
     const props = describe(el);
     const now = Date.now();
-    if (this.on.clicks) this.capture("$autocapture", { $event_type: "click", ...props });
-    if (this.on.errorclicks) this.last = { at: now, selector: props.$selector };
+    if (this.on.clicks) this.capture("click", props);
+    if (this.on.errorclicks) this.last = { at: now, selector: props.selector };
     if (this.on.rageclicks && !isField(el) && this.isRage(e.clientX, e.clientY, now)) {
-      this.capture("$rageclick", props);
+      this.capture("rage_click", props);
     }
     if (this.on.deadclicks && isControl(el)) this.watch(props);
   }
@@ -210,7 +210,7 @@ var Clicks = class {
         if (i < 0) return;
         this.watching.splice(i, 1);
         if (!this.watching.length) this.stopObserving();
-        this.capture("$dead_click", props);
+        this.capture("dead_click", props);
       }),
       DEAD_CLICK_MS
     );
@@ -224,15 +224,12 @@ var WINDOW_MS = 1e4;
 function describeError(thrown, fallbackType, fallbackMessage = "") {
   const e = thrown;
   if (e && typeof e === "object" && typeof e.message === "string") {
-    const props = {
-      $exception_type: typeof e.name === "string" ? e.name : fallbackType,
-      $exception_message: e.message
-    };
-    if (typeof e.stack === "string") props.$exception_stack = e.stack.slice(0, MAX_STACK);
+    const props = { type: typeof e.name === "string" ? e.name : fallbackType, message: e.message };
+    if (typeof e.stack === "string") props.stack = e.stack.slice(0, MAX_STACK);
     return props;
   }
   const message = thrown === void 0 || thrown === null ? fallbackMessage : String(thrown);
-  return { $exception_type: fallbackType, $exception_message: message };
+  return { type: fallbackType, message };
 }
 function watchErrors(report) {
   let windowStart = 0;
@@ -247,7 +244,7 @@ function watchErrors(report) {
   };
   listen(window, "error", (e) => {
     const props = describeError(e.error, "Error", e.message);
-    if (e.filename) props.$exception_source = `${e.filename}:${e.lineno}:${e.colno}`;
+    if (e.filename) Object.assign(props, { source: e.filename, line: e.lineno, column: e.colno });
     limited(props);
   });
   listen(window, "unhandledrejection", (e) => {
@@ -309,7 +306,7 @@ var ScrollDepth = class {
   measure() {
     this.max = Math.max(this.max, visiblePercent());
     while (this.next < SCROLL_MILESTONES.length && this.max >= SCROLL_MILESTONES[this.next]) {
-      if (this.milestones) this.capture("$scroll_depth", { $percent: SCROLL_MILESTONES[this.next] });
+      if (this.milestones) this.capture("scroll", { depth: SCROLL_MILESTONES[this.next] });
       this.next++;
     }
   }
@@ -352,17 +349,17 @@ var Pages = class {
     this.view();
   }
   /**
-   * `$pageleave` for the page being left. When the whole document goes
+   * `page_leave` for the page being left. When the whole document goes
    * (`unloading`), what is in view still counts as seen; on a route change
    * the view may already show the next route, so only scrolling counts.
    */
   leave(unloading = false) {
     if (!this.on.pageleave) return;
     const seen = unloading ? Math.max(this.scroll.max, visiblePercent()) : this.scroll.max;
-    this.capture("$pageleave", { $duration_ms: Date.now() - this.since, $max_scroll_percent: seen }, { page: this.page });
+    this.capture("page_leave", { duration_ms: Date.now() - this.since, max_scroll_percent: seen }, { page: this.page });
   }
   view() {
-    if (this.on.pageview) this.capture("$pageview");
+    if (this.on.pageview) this.capture("page_view");
   }
 };
 
@@ -382,6 +379,17 @@ function observe(type, onEntry, extra) {
   } catch {
     return false;
   }
+}
+var VITAL_THRESHOLDS = {
+  TTFB: [800, 1800],
+  FCP: [1800, 3e3],
+  LCP: [2500, 4e3],
+  CLS: [0.1, 0.25],
+  INP: [200, 500]
+};
+function rating(name, value) {
+  const [good, poor] = VITAL_THRESHOLDS[name];
+  return value <= good ? "good" : value <= poor ? "needs-improvement" : "poor";
 }
 var Vitals = class {
   constructor() {
@@ -405,19 +413,26 @@ var Vitals = class {
     observe("event", interaction, { durationThreshold: 40 });
     observe("first-input", interaction);
   }
-  /** `$web_vitals` with what was measured; only the first call reports. */
+  /** A `web_vital` event for each metric measured; only the first call reports. */
   report(capture) {
     if (this.reported) return;
     this.reported = true;
-    const props = {};
-    if (this.lcp !== void 0) props.$lcp = Math.round(this.lcp);
-    if (this.fcp !== void 0) props.$fcp = Math.round(this.fcp);
-    if (this.measuresCls) props.$cls = Math.round(this.cls * 1e4) / 1e4;
-    const inp = this.inp();
-    if (inp !== void 0) props.$inp = Math.round(inp);
+    const measured = [
+      ["LCP", this.lcp],
+      ["FCP", this.fcp],
+      ["CLS", this.measuresCls ? Math.round(this.cls * 1e4) / 1e4 : void 0],
+      ["INP", this.inp()],
+      ["TTFB", this.ttfb()]
+    ];
+    for (const [name, raw] of measured) {
+      if (raw === void 0) continue;
+      const value = name === "CLS" ? raw : Math.round(raw);
+      capture("web_vital", { name, value, rating: rating(name, value) });
+    }
+  }
+  ttfb() {
     const nav = performance.getEntriesByType?.("navigation")[0];
-    if (nav && nav.responseStart > 0) props.$ttfb = Math.round(nav.responseStart);
-    if (Object.keys(props).length) capture("$web_vitals", props);
+    return nav && nav.responseStart > 0 ? nav.responseStart : void 0;
   }
   shift(e) {
     if (e.hadRecentInput) return;
@@ -488,7 +503,7 @@ function startAutocapture(capture, on, pxHost) {
   }
   if (on.exceptions || on.errorclicks) {
     watchErrors((error) => {
-      if (on.exceptions) capture("$exception", error);
+      if (on.exceptions) capture("error", error);
       clicks?.onError(error);
     });
   }
@@ -670,12 +685,12 @@ var Queue = class {
     this.events.push(ev);
     this.bound();
   }
-  /** The oldest `n` events, leaving out those in `skip` (already being sent). */
+  /** The oldest `n` events, leaving out those `skip` says are already on their way. */
   head(n, skip) {
     const out = [];
     for (const ev of this.events) {
       if (out.length >= n) break;
-      if (!skip.has(ev)) out.push(ev);
+      if (!skip(ev)) out.push(ev);
     }
     return out;
   }
@@ -869,8 +884,20 @@ function retryAfterMs(header, now = Date.now()) {
   const at = Date.parse(header);
   return Number.isNaN(at) ? void 0 : Math.max(0, at - now);
 }
+function envelope(eventsJson) {
+  return `{"events":${eventsJson},"sent_at":"${(/* @__PURE__ */ new Date()).toISOString()}"}`;
+}
+function sendBeacon(to, eventsJson) {
+  if (typeof navigator.sendBeacon !== "function") return false;
+  try {
+    return navigator.sendBeacon(`${to.url}?key=${encodeURIComponent(to.apiKey)}`, envelope(eventsJson));
+  } catch (e) {
+    log("sendBeacon failed:", e);
+    return false;
+  }
+}
 async function sendBatch(to, eventsJson, opts) {
-  const text = `{"events":${eventsJson},"sent_at":"${(/* @__PURE__ */ new Date()).toISOString()}"}`;
+  const text = envelope(eventsJson);
   const headers = {
     Authorization: `Bearer ${to.apiKey}`,
     "Content-Type": "application/json"
@@ -921,6 +948,12 @@ var Client = class {
     this.optedOut = false;
     /** Events in a request not answered yet; they are not sent again meanwhile. */
     this.inFlight = /* @__PURE__ */ new Set();
+    /**
+     * Events handed to a beacon, which never answers: not sent again when the
+     * page is hidden (`visibilitychange` follows `pagehide`), but still by
+     * regular flushes if the page comes back from the back/forward cache.
+     */
+    this.beaconed = /* @__PURE__ */ new WeakSet();
     this.flushAt = 0;
     /** No request before this time (epoch ms): the server or the network asked for a pause. */
     this.backoffUntil = 0;
@@ -934,9 +967,9 @@ var Client = class {
   track(event, properties) {
     this.run("track", () => this.enqueue(event, properties));
   }
-  /** A `$pageview` by hand, for pages autocapture cannot see change. */
+  /** A `page_view` by hand, for pages autocapture cannot see change. */
   page(properties) {
-    this.run("page", () => this.enqueue("$pageview", properties));
+    this.run("page", () => this.enqueue("page_view", properties));
   }
   /**
    * Names the person. The first identify of an anonymous browser sends its
@@ -957,14 +990,14 @@ var Client = class {
   }
   /**
    * Puts the person in a group (a company, a team): every later event
-   * carries `$groups`, and `$groupidentify` records the group's traits.
+   * carries `$groups`, and a `group` event records the group's traits.
    */
   group(groupType, groupKey, traits) {
     this.run("group", () => {
       const key = String(groupKey);
       const groups = { ...this.identity.superProperties.$groups, [groupType]: key };
       this.identity.register({ $groups: groups });
-      this.enqueue("$groupidentify", { $group_type: groupType, $group_key: key, $group_set: traits ?? {} });
+      this.enqueue("group", { ...traits, group_type: groupType, group_id: key });
     });
   }
   /** Makes `alias` another id of the current person (e.g. a backend id). */
@@ -1006,9 +1039,9 @@ var Client = class {
   flush() {
     return this.run("flush", () => this.drain()) ?? Promise.resolve();
   }
-  /** A `$feedback` event: `{ rating, comment, ...properties }`. */
+  /** A `feedback` event: `{ rating, comment, ...properties }`. */
   feedback(feedback2) {
-    this.run("feedback", () => this.enqueue("$feedback", { ...feedback2 }));
+    this.run("feedback", () => this.enqueue("feedback", { ...feedback2 }));
   }
   getDistinctId() {
     return this.run("getDistinctId", () => this.identity.distinctId);
@@ -1111,7 +1144,7 @@ var Client = class {
   }
   async sendWaiting() {
     while (!this.optedOut && Date.now() >= this.backoffUntil) {
-      const batch = this.queue.head(this.batchLimit, this.inFlight);
+      const batch = this.queue.head(this.batchLimit, (ev) => this.inFlight.has(ev));
       if (!batch.length) return;
       if (navigator.onLine === false) return this.retryLater();
       this.reportDrops(batch[0]);
@@ -1176,10 +1209,13 @@ var Client = class {
   }
   /**
    * The page was hidden and may never come back: store what is queued, and
-   * send what fits in one keepalive request, which the browser completes
-   * even after the page is gone. The events stay stored until a response
-   * says they arrived; if the page dies first, the next page load sends them
-   * again and the server drops the repeats by `event_id`.
+   * send what fits in one request the browser completes even after the page
+   * is gone. On `pagehide` (the page is being left) that is a beacon, where
+   * the browser has one: older browsers lack `fetch` keepalive, and a beacon
+   * needs no CORS preflight. Otherwise, and when the beacon is refused, a
+   * keepalive `fetch`. The events stay stored until a response says they
+   * arrived (a beacon never answers); if the page dies first, the next page
+   * load sends them again and the server drops the repeats by `event_id`.
    */
   onHidden(pagehide) {
     if (pagehide) this.autocapture?.pagehide();
@@ -1189,8 +1225,13 @@ var Client = class {
     if (!this.queue.length) return;
     this.queue.persist();
     if (Date.now() < this.backoffUntil) return;
-    const { batch, json } = fitBytes(this.queue.head(MAX_QUEUED, this.inFlight), KEEPALIVE_MAX_BYTES);
+    const waiting = this.queue.head(MAX_QUEUED, (ev) => this.inFlight.has(ev) || this.beaconed.has(ev));
+    const { batch, json } = fitBytes(waiting, KEEPALIVE_MAX_BYTES);
     if (!batch.length) return;
+    if (pagehide && sendBeacon(this.endpoint, json)) {
+      for (const ev of batch) this.beaconed.add(ev);
+      return;
+    }
     void this.send(batch, json, true).then(
       (outcome) => safely("keepalive outcome", () => {
         if (this.settle(batch, outcome) && this.queue.length) this.schedule(Date.now(), 0);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check of the browser SDK, from a fresh clone:
-#   npm deps -> typecheck -> unit tests -> size budget -> dist/ up to date -> end-to-end in Chromium.
+#   deps (scripts/install-deps.sh) -> typecheck -> unit tests -> size budget -> dist/ up to date
+#   -> end-to-end in Chromium.
 # The end-to-end test needs a built px binary: PX_BIN (default /work/cargo-target/debug/px).
 # A missing binary is an error, never a skip.
 set -euo pipefail
@@ -13,18 +14,8 @@ if [[ ! -x "$PX_BIN" ]]; then
 fi
 export PX_BIN
 
-# npm ci only when node_modules is missing or package-lock.json changed since the last install.
-stamp=node_modules/.px-lock-sha256
-lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [[ ! -d node_modules || ! -f $stamp || "$(cat "$stamp")" != "$lock_sum" ]]; then
-  npm ci --no-audit --no-fund
-  echo "$lock_sum" > "$stamp"
-fi
-
-if [[ ! -x /usr/bin/chromium ]]; then
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
-fi
+# npm packages (when missing or stale) and Chromium, as for the whole project.
+../../scripts/install-deps.sh
 
 echo "== typecheck"
 npm run --silent typecheck

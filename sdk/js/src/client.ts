@@ -7,7 +7,7 @@ import { listen, log, safely, setDebug } from './safe';
 import type { Store } from './storage';
 import { openStores } from './storage';
 import type { Endpoint, Outcome } from './transport';
-import { KEEPALIVE_MAX_BYTES, fitBytes, sendBatch } from './transport';
+import { KEEPALIVE_MAX_BYTES, fitBytes, sendBatch, sendBeacon } from './transport';
 import type { Capture, CaptureExtra, InitOptions, Properties, WireEvent } from './types';
 import { uuidv7 } from './uuid';
 
@@ -57,6 +57,12 @@ export class Client {
   private optedOut = false;
   /** Events in a request not answered yet; they are not sent again meanwhile. */
   private inFlight = new Set<WireEvent>();
+  /**
+   * Events handed to a beacon, which never answers: not sent again when the
+   * page is hidden (`visibilitychange` follows `pagehide`), but still by
+   * regular flushes if the page comes back from the back/forward cache.
+   */
+  private beaconed = new WeakSet<WireEvent>();
   private flushTimer?: ReturnType<typeof setTimeout>;
   private flushAt = 0;
   private retryTimer?: ReturnType<typeof setTimeout>;
@@ -75,9 +81,9 @@ export class Client {
     this.run('track', () => this.enqueue(event, properties));
   }
 
-  /** A `$pageview` by hand, for pages autocapture cannot see change. */
+  /** A `page_view` by hand, for pages autocapture cannot see change. */
   page(properties?: Properties): void {
-    this.run('page', () => this.enqueue('$pageview', properties));
+    this.run('page', () => this.enqueue('page_view', properties));
   }
 
   /**
@@ -100,14 +106,14 @@ export class Client {
 
   /**
    * Puts the person in a group (a company, a team): every later event
-   * carries `$groups`, and `$groupidentify` records the group's traits.
+   * carries `$groups`, and a `group` event records the group's traits.
    */
   group(groupType: string, groupKey: string | number, traits?: Properties): void {
     this.run('group', () => {
       const key = String(groupKey);
       const groups = { ...(this.identity.superProperties.$groups as Properties | undefined), [groupType]: key };
       this.identity.register({ $groups: groups });
-      this.enqueue('$groupidentify', { $group_type: groupType, $group_key: key, $group_set: traits ?? {} });
+      this.enqueue('group', { ...traits, group_type: groupType, group_id: key });
     });
   }
 
@@ -158,9 +164,9 @@ export class Client {
     return this.run('flush', () => this.drain()) ?? Promise.resolve();
   }
 
-  /** A `$feedback` event: `{ rating, comment, ...properties }`. */
+  /** A `feedback` event: `{ rating, comment, ...properties }`. */
   feedback(feedback: Feedback): void {
-    this.run('feedback', () => this.enqueue('$feedback', { ...feedback }));
+    this.run('feedback', () => this.enqueue('feedback', { ...feedback }));
   }
 
   getDistinctId(): string | undefined {
@@ -274,7 +280,7 @@ export class Client {
 
   private async sendWaiting(): Promise<void> {
     while (!this.optedOut && Date.now() >= this.backoffUntil) {
-      const batch = this.queue.head(this.batchLimit, this.inFlight);
+      const batch = this.queue.head(this.batchLimit, (ev) => this.inFlight.has(ev));
       if (!batch.length) return;
       if (navigator.onLine === false) return this.retryLater();
       this.reportDrops(batch[0]);
@@ -348,10 +354,13 @@ export class Client {
 
   /**
    * The page was hidden and may never come back: store what is queued, and
-   * send what fits in one keepalive request, which the browser completes
-   * even after the page is gone. The events stay stored until a response
-   * says they arrived; if the page dies first, the next page load sends them
-   * again and the server drops the repeats by `event_id`.
+   * send what fits in one request the browser completes even after the page
+   * is gone. On `pagehide` (the page is being left) that is a beacon, where
+   * the browser has one: older browsers lack `fetch` keepalive, and a beacon
+   * needs no CORS preflight. Otherwise, and when the beacon is refused, a
+   * keepalive `fetch`. The events stay stored until a response says they
+   * arrived (a beacon never answers); if the page dies first, the next page
+   * load sends them again and the server drops the repeats by `event_id`.
    */
   private onHidden(pagehide: boolean): void {
     if (pagehide) this.autocapture?.pagehide();
@@ -361,8 +370,13 @@ export class Client {
     if (!this.queue.length) return;
     this.queue.persist();
     if (Date.now() < this.backoffUntil) return;
-    const { batch, json } = fitBytes(this.queue.head(MAX_QUEUED, this.inFlight), KEEPALIVE_MAX_BYTES);
+    const waiting = this.queue.head(MAX_QUEUED, (ev) => this.inFlight.has(ev) || this.beaconed.has(ev));
+    const { batch, json } = fitBytes(waiting, KEEPALIVE_MAX_BYTES);
     if (!batch.length) return;
+    if (pagehide && sendBeacon(this.endpoint, json)) {
+      for (const ev of batch) this.beaconed.add(ev);
+      return;
+    }
     void this.send(batch, json, true).then(
       (outcome) => safely('keepalive outcome', () => {
         if (this.settle(batch, outcome) && this.queue.length) this.schedule(Date.now(), 0);

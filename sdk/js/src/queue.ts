@@ -55,12 +55,12 @@ export class Queue {
     this.bound();
   }
 
-  /** The oldest `n` events, leaving out those in `skip` (already being sent). */
-  head(n: number, skip: Set<WireEvent>): WireEvent[] {
+  /** The oldest `n` events, leaving out those `skip` says are already on their way. */
+  head(n: number, skip: (ev: WireEvent) => boolean): WireEvent[] {
     const out: WireEvent[] = [];
     for (const ev of this.events) {
       if (out.length >= n) break;
-      if (!skip.has(ev)) out.push(ev);
+      if (!skip(ev)) out.push(ev);
     }
     return out;
   }

@@ -18,8 +18,8 @@ export interface Endpoint {
 }
 
 /**
- * Browsers refuse `keepalive` requests once those in flight exceed 64 KiB,
- * so bodies sent while the page goes away stay under this.
+ * Browsers refuse `keepalive` requests and beacons once those in flight
+ * exceed 64 KiB, so bodies sent while the page goes away stay under this.
  */
 export const KEEPALIVE_MAX_BYTES = 60_000;
 
@@ -67,6 +67,29 @@ export function retryAfterMs(header: string | null, now: number = Date.now()): n
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+/** The batch endpoint's body for `eventsJson`, a JSON array of events. */
+function envelope(eventsJson: string): string {
+  return `{"events":${eventsJson},"sent_at":"${new Date().toISOString()}"}`;
+}
+
+/**
+ * Hands one batch to the browser with `navigator.sendBeacon`, which
+ * delivers it after the page is gone, and as a simple request (a
+ * `text/plain` string) needs no CORS preflight. A beacon cannot set
+ * headers, so the key goes in the URL, where PX accepts ingestion keys.
+ * No answer ever comes back. False when the browser did not take it (no
+ * beacon support, or its quota is used up).
+ */
+export function sendBeacon(to: Endpoint, eventsJson: string): boolean {
+  if (typeof navigator.sendBeacon !== 'function') return false;
+  try {
+    return navigator.sendBeacon(`${to.url}?key=${encodeURIComponent(to.apiKey)}`, envelope(eventsJson));
+  } catch (e) {
+    log('sendBeacon failed:', e);
+    return false;
+  }
+}
+
 /**
  * POSTs one batch (`eventsJson` is its JSON array) to the batch endpoint.
  * `keepalive` lets the request outlive the page; such requests are sent
@@ -78,7 +101,7 @@ export async function sendBatch(
   eventsJson: string,
   opts: { gzip: boolean; keepalive: boolean },
 ): Promise<Outcome> {
-  const text = `{"events":${eventsJson},"sent_at":"${new Date().toISOString()}"}`;
+  const text = envelope(eventsJson);
   const headers: Record<string, string> = {
     Authorization: `Bearer ${to.apiKey}`,
     'Content-Type': 'application/json',

@@ -6,23 +6,23 @@ export type Persistence = 'localStorage' | 'cookie' | 'memory';
 
 /** One switch per kind of automatically captured event; all on by default. */
 export interface AutocaptureOptions {
-  /** `$pageview` on load and on SPA route changes. */
+  /** `page_view` on load and on SPA route changes. */
   pageview?: boolean;
-  /** `$pageleave` when the page is hidden for good or the SPA route changes. */
+  /** `page_leave` when the page is hidden for good or the SPA route changes. */
   pageleave?: boolean;
-  /** `$autocapture` for clicks. */
+  /** `click` for clicks. */
   clicks?: boolean;
-  /** `$rageclick`: 3 or more quick clicks in one spot. */
+  /** `rage_click`: 3 or more quick clicks in one spot. */
   rageclicks?: boolean;
-  /** `$dead_click`: a click on a control that changed nothing within 2.5 s. */
+  /** `dead_click`: a click on a control that changed nothing within 2.5 s. */
   deadclicks?: boolean;
-  /** `$error_click`: a JavaScript error within 1 s of a click. */
+  /** `error_click`: a JavaScript error within 1 s of a click. */
   errorclicks?: boolean;
-  /** `$scroll_depth` at 25, 50, 75 and 100 percent of the page. */
+  /** `scroll` at 25, 50, 75 and 100 percent of the page. */
   scroll?: boolean;
-  /** `$exception` for uncaught errors and unhandled promise rejections. */
+  /** `error` for uncaught errors and unhandled promise rejections. */
   exceptions?: boolean;
-  /** `$web_vitals`: LCP, INP, CLS, FCP and TTFB. */
+  /** `web_vital`, one per metric: LCP, INP, CLS, FCP and TTFB. */
   webVitals?: boolean;
 }
 
@@ -74,7 +74,7 @@ export interface WireEvent {
 
 /** Parts of an event the SDK sets for its own events. */
 export interface CaptureExtra {
-  /** The page the event is about, when not the current one (`$pageleave` of an SPA route). */
+  /** The page the event is about, when not the current one (`page_leave` of an SPA route). */
   page?: PageContext;
   $set?: Properties;
 }

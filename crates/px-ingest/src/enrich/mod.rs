@@ -71,6 +71,14 @@ impl Enricher {
             e.os_version = info.os_version.clone();
             e.device_type = info.device_type.clone();
         }
+        if let Some(c) = ctx {
+            let known = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+            e.browser = known(&c.browser).or(e.browser.take());
+            e.browser_version = known(&c.browser_version).or(e.browser_version.take());
+            e.os = known(&c.os).or(e.os.take());
+            e.os_version = known(&c.os_version).or(e.os_version.take());
+            e.device_type = known(&c.device_type).or(e.device_type.take());
+        }
 
         let ip = ctx.and_then(|c| c.ip.as_deref()).and_then(|s| s.trim().parse::<IpAddr>().ok()).or(req.ip);
         let explicit_country = ctx.and_then(|c| c.country.clone()).filter(|c| !c.is_empty());
@@ -115,5 +123,25 @@ impl Enricher {
         }
         cache.insert(ua.to_string(), Arc::clone(&info));
         info
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_fields_the_client_knows_win_over_the_user_agent() {
+        let ctx = EventContext {
+            user_agent: Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0.0.0 Safari/537.36".into()),
+            os: Some("iOS".into()),
+            device_type: Some("mobile".into()),
+            browser: Some(String::new()),
+            ..Default::default()
+        };
+        let e = Enricher::new(None).enrich(Some(&ctx), &RequestInfo::default(), &ProjectSettings::default());
+        assert_eq!((e.os.as_deref(), e.device_type.as_deref()), (Some("iOS"), Some("mobile")));
+        assert_eq!(e.browser.as_deref(), Some("Chrome"), "an empty field does not hide the parse");
+        assert_eq!(e.os_version.as_deref(), Some("10"), "fields the client left out still come from the parse");
     }
 }

@@ -13,6 +13,7 @@ use crate::catalog::pages::{BLOG_POSTS, DOCS_TOPICS, Page};
 use crate::catalog::texts::Topic;
 use crate::catalog::{Plan, feature};
 use crate::sample;
+use px_core::props;
 use serde_json::{Map, Value};
 
 impl Session<'_> {
@@ -185,7 +186,7 @@ impl Session<'_> {
             self.record(at, "feature_used", prop("feature", name));
             if name == feature::EXPORT && sample::chance(self.rng, self.env.model.slow_export_rage) {
                 let e = EXPORT_BUTTON;
-                self.click(at + 4000 * MS, "rage_click", e.selector, e.tag, e.text);
+                self.click(at + 4000 * MS, props::EVENT_RAGE_CLICK, e.selector, e.tag, e.text);
                 self.slow_export = true;
                 if sample::chance(self.rng, self.env.model.feedback_after_slow_export) {
                     self.feedback(at + 20_000 * MS, Topic::SlowExport);
@@ -220,7 +221,13 @@ impl Session<'_> {
             self.error(at, &CHECKOUT_PLAN_ID);
             self.checkout_error = true;
             if sample::chance(self.rng, 0.45) {
-                self.click(at + 1500 * MS, "rage_click", PAY_BUTTON.selector, PAY_BUTTON.tag, PAY_BUTTON.text);
+                self.click(
+                    at + 1500 * MS,
+                    props::EVENT_RAGE_CLICK,
+                    PAY_BUTTON.selector,
+                    PAY_BUTTON.tag,
+                    PAY_BUTTON.text,
+                );
             }
         }
         let p_complete = if buggy { model.checkout_complete_after_error } else { model.checkout_complete };

@@ -14,6 +14,7 @@ use crate::catalog::pages::Page;
 use crate::model::Model;
 use crate::sample::{self, SimRng};
 use crate::visitor::Visitor;
+use px_core::props;
 use serde_json::{Map, Value};
 
 const SEC: i64 = 1_000_000;
@@ -216,7 +217,7 @@ impl<'a> Session<'a> {
         if sample::chance(self.rng, self.env.model.nav_click) {
             let (selector, tag) = next.link_selector();
             let at = self.end - sample::between(self.rng, 100 * MS, 1500 * MS);
-            self.click(at, "click", selector, tag, next.link_text());
+            self.click(at, props::EVENT_CLICK, selector, tag, next.link_text());
         }
         self.leave();
         self.start = self.end + sample::between(self.rng, 150 * MS, 2500 * MS);

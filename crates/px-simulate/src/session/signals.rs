@@ -9,6 +9,7 @@ use crate::catalog::errors::{self, CHUNK_LOAD, JsError};
 use crate::catalog::pages::{Area, Page};
 use crate::catalog::texts::{self, Topic};
 use crate::sample;
+use px_core::props;
 use serde_json::{Map, Value};
 
 /// A Core Web Vital with its "good" and "poor" thresholds (web.dev).
@@ -68,17 +69,17 @@ impl Session<'_> {
         for _ in 0..clicks {
             let e = elements[sample::pick_index(self.rng, elements.len(), |_| 1.0)];
             let at = self.any_time();
-            self.click(at, "click", e.selector, e.tag, e.text);
+            self.click(at, props::EVENT_CLICK, e.selector, e.tag, e.text);
         }
         if let Some((e, p)) = page.dead_click_target()
             && sample::chance(self.rng, p)
         {
             let at = self.any_time();
-            self.click(at, "dead_click", e.selector, e.tag, e.text);
+            self.click(at, props::EVENT_DEAD_CLICK, e.selector, e.tag, e.text);
         }
         if page == Page::Dashboard && sample::chance(self.rng, 0.006) {
             let at = self.any_time();
-            self.click(at, "rage_click", DATE_RANGE.selector, DATE_RANGE.tag, DATE_RANGE.text);
+            self.click(at, props::EVENT_RAGE_CLICK, DATE_RANGE.selector, DATE_RANGE.tag, DATE_RANGE.text);
         }
         for (error, p) in errors::background(page) {
             if sample::chance(self.rng, *p) {
@@ -140,7 +141,7 @@ impl Session<'_> {
         props.insert("name".into(), vital.name().into());
         props.insert("value".into(), value.into());
         props.insert("rating".into(), vital.rating(value).into());
-        self.record(at, "web_vital", props);
+        self.record(at, props::EVENT_WEB_VITAL, props);
     }
 
     /// Scroll events at each 25% depth reached.
@@ -153,7 +154,7 @@ impl Session<'_> {
             }
             frac += self.rng_frac(0.05, 0.2);
             let at = self.at(frac);
-            self.record(at, "scroll", prop("depth", 25 * (i as u64 + 1)));
+            self.record(at, props::EVENT_SCROLL, prop("depth", 25 * (i as u64 + 1)));
         }
     }
 
@@ -168,7 +169,7 @@ impl Session<'_> {
         props.insert("message".into(), wording.message.into());
         props.insert("stack".into(), wording.stack.into());
         props.insert("source".into(), error.source.into());
-        self.record(at, "error", props);
+        self.record(at, props::EVENT_ERROR, props);
     }
 
     /// A survey answer about `topic`, in the visitor's language.
@@ -193,7 +194,7 @@ impl Session<'_> {
             let text = if self.visitor.locale().starts_with("pt") { c.pt_br } else { c.en };
             props.insert("comment".into(), Value::from(text));
         }
-        self.record(at, "feedback", props);
+        self.record(at, props::EVENT_FEEDBACK, props);
     }
 }
 

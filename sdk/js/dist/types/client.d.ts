@@ -24,6 +24,12 @@ export declare class Client {
     private optedOut;
     /** Events in a request not answered yet; they are not sent again meanwhile. */
     private inFlight;
+    /**
+     * Events handed to a beacon, which never answers: not sent again when the
+     * page is hidden (`visibilitychange` follows `pagehide`), but still by
+     * regular flushes if the page comes back from the back/forward cache.
+     */
+    private beaconed;
     private flushTimer?;
     private flushAt;
     private retryTimer?;
@@ -35,7 +41,7 @@ export declare class Client {
     private draining?;
     init(options: InitOptions): void;
     track(event: string, properties?: Properties): void;
-    /** A `$pageview` by hand, for pages autocapture cannot see change. */
+    /** A `page_view` by hand, for pages autocapture cannot see change. */
     page(properties?: Properties): void;
     /**
      * Names the person. The first identify of an anonymous browser sends its
@@ -45,7 +51,7 @@ export declare class Client {
     identify(userId: string | number, traits?: Properties): void;
     /**
      * Puts the person in a group (a company, a team): every later event
-     * carries `$groups`, and `$groupidentify` records the group's traits.
+     * carries `$groups`, and a `group` event records the group's traits.
      */
     group(groupType: string, groupKey: string | number, traits?: Properties): void;
     /** Makes `alias` another id of the current person (e.g. a backend id). */
@@ -62,7 +68,7 @@ export declare class Client {
     hasOptedOut(): boolean;
     /** Sends what is queued now; resolves when done or paused by a retry delay. Never rejects. */
     flush(): Promise<void>;
-    /** A `$feedback` event: `{ rating, comment, ...properties }`. */
+    /** A `feedback` event: `{ rating, comment, ...properties }`. */
     feedback(feedback: Feedback): void;
     getDistinctId(): string | undefined;
     getSessionId(): string | undefined;
@@ -94,10 +100,13 @@ export declare class Client {
     private retryLater;
     /**
      * The page was hidden and may never come back: store what is queued, and
-     * send what fits in one keepalive request, which the browser completes
-     * even after the page is gone. The events stay stored until a response
-     * says they arrived; if the page dies first, the next page load sends them
-     * again and the server drops the repeats by `event_id`.
+     * send what fits in one request the browser completes even after the page
+     * is gone. On `pagehide` (the page is being left) that is a beacon, where
+     * the browser has one: older browsers lack `fetch` keepalive, and a beacon
+     * needs no CORS preflight. Otherwise, and when the beacon is refused, a
+     * keepalive `fetch`. The events stay stored until a response says they
+     * arrived (a beacon never answers); if the page dies first, the next page
+     * load sends them again and the server drops the repeats by `event_id`.
      */
     private onHidden;
 }

@@ -29,8 +29,8 @@ export declare class Queue {
     constructor(store: Store | null, key: string, max?: number);
     get length(): number;
     push(ev: WireEvent): void;
-    /** The oldest `n` events, leaving out those in `skip` (already being sent). */
-    head(n: number, skip: Set<WireEvent>): WireEvent[];
+    /** The oldest `n` events, leaving out those `skip` says are already on their way. */
+    head(n: number, skip: (ev: WireEvent) => boolean): WireEvent[];
     /**
      * Takes over the events that earlier page loads (or other tabs) stored and
      * did not see delivered. Some may have reached the server after all; the

@@ -24,8 +24,8 @@ export interface Endpoint {
     apiKey: string;
 }
 /**
- * Browsers refuse `keepalive` requests once those in flight exceed 64 KiB,
- * so bodies sent while the page goes away stay under this.
+ * Browsers refuse `keepalive` requests and beacons once those in flight
+ * exceed 64 KiB, so bodies sent while the page goes away stay under this.
  */
 export declare const KEEPALIVE_MAX_BYTES = 60000;
 /**
@@ -40,6 +40,15 @@ export declare function fitBytes(events: WireEvent[], maxBytes: number): {
 export declare function canGzip(): boolean;
 /** `Retry-After` as milliseconds: delay-seconds or an HTTP date. */
 export declare function retryAfterMs(header: string | null, now?: number): number | undefined;
+/**
+ * Hands one batch to the browser with `navigator.sendBeacon`, which
+ * delivers it after the page is gone, and as a simple request (a
+ * `text/plain` string) needs no CORS preflight. A beacon cannot set
+ * headers, so the key goes in the URL, where PX accepts ingestion keys.
+ * No answer ever comes back. False when the browser did not take it (no
+ * beacon support, or its quota is used up).
+ */
+export declare function sendBeacon(to: Endpoint, eventsJson: string): boolean;
 /**
  * POSTs one batch (`eventsJson` is its JSON array) to the batch endpoint.
  * `keepalive` lets the request outlive the page; such requests are sent

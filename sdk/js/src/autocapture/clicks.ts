@@ -22,8 +22,8 @@ interface Watch {
 }
 
 /**
- * Everything derived from clicks: `$autocapture`, `$rageclick`,
- * `$dead_click` and `$error_click`. One capture-phase listener on the
+ * Everything derived from clicks: `click`, `rage_click`, `dead_click` and
+ * `error_click`. One capture-phase listener on the
  * document sees every click, even those the page stops from propagating.
  */
 export class Clicks {
@@ -56,10 +56,10 @@ export class Clicks {
     this.stopObserving();
   }
 
-  /** Reports an uncaught error as an `$error_click` if a click came less than 1 s before it. */
+  /** Reports an uncaught error as an `error_click` if a click came less than 1 s before it. */
   onError(error: Properties): void {
     if (this.last && Date.now() - this.last.at <= ERROR_CLICK_MS) {
-      this.capture('$error_click', { $selector: this.last.selector, ...error });
+      this.capture('error_click', { selector: this.last.selector, ...error });
       this.last = undefined;
     }
   }
@@ -71,10 +71,10 @@ export class Clicks {
     const el = clickedElement(target);
     const props = describe(el);
     const now = Date.now();
-    if (this.on.clicks) this.capture('$autocapture', { $event_type: 'click', ...props });
-    if (this.on.errorclicks) this.last = { at: now, selector: props.$selector as string };
+    if (this.on.clicks) this.capture('click', props);
+    if (this.on.errorclicks) this.last = { at: now, selector: props.selector as string };
     if (this.on.rageclicks && !isField(el) && this.isRage(e.clientX, e.clientY, now)) {
-      this.capture('$rageclick', props);
+      this.capture('rage_click', props);
     }
     if (this.on.deadclicks && isControl(el)) this.watch(props);
   }
@@ -130,7 +130,7 @@ export class Clicks {
         if (i < 0) return;
         this.watching.splice(i, 1);
         if (!this.watching.length) this.stopObserving();
-        this.capture('$dead_click', props);
+        this.capture('dead_click', props);
       }),
       DEAD_CLICK_MS,
     );

@@ -129,12 +129,12 @@ export function isControl(el: Element): boolean {
   return el.matches(CONTROLS);
 }
 
-/** What is recorded about a clicked element. */
+/** What is recorded about a clicked element: `selector`, `tag`, `text`, `href`. */
 export function describe(el: Element): Properties {
-  const props: Properties = { $selector: selectorOf(el), $tag: el.tagName.toLowerCase() };
+  const props: Properties = { selector: selectorOf(el), tag: el.tagName.toLowerCase() };
   const text = textOf(el);
-  if (text) props.$text = text;
+  if (text) props.text = text;
   const link = el.closest('a[href]') as HTMLAnchorElement | null;
-  if (link) props.$href = link.href;
+  if (link) props.href = link.href;
   return props;
 }

@@ -72,7 +72,7 @@ export function startAutocapture(capture: Capture, on: Switches, pxHost: string)
   }
   if (on.exceptions || on.errorclicks) {
     watchErrors((error: Properties) => {
-      if (on.exceptions) capture('$exception', error);
+      if (on.exceptions) capture('error', error);
       clicks?.onError(error);
     });
   }

@@ -13,8 +13,8 @@ export function routeKey(): string {
 }
 
 /**
- * `$pageview` when the page loads and whenever a single-page app changes
- * route; `$pageleave` for the page being left, with the time spent on it and
+ * `page_view` when the page loads and whenever a single-page app changes
+ * route; `page_leave` for the page being left, with the time spent on it and
  * how far down it was seen.
  */
 export class Pages {
@@ -49,17 +49,17 @@ export class Pages {
   }
 
   /**
-   * `$pageleave` for the page being left. When the whole document goes
+   * `page_leave` for the page being left. When the whole document goes
    * (`unloading`), what is in view still counts as seen; on a route change
    * the view may already show the next route, so only scrolling counts.
    */
   leave(unloading = false): void {
     if (!this.on.pageleave) return;
     const seen = unloading ? Math.max(this.scroll.max, visiblePercent()) : this.scroll.max;
-    this.capture('$pageleave', { $duration_ms: Date.now() - this.since, $max_scroll_percent: seen }, { page: this.page });
+    this.capture('page_leave', { duration_ms: Date.now() - this.since, max_scroll_percent: seen }, { page: this.page });
   }
 
   private view(): void {
-    if (this.on.pageview) this.capture('$pageview');
+    if (this.on.pageview) this.capture('page_view');
   }
 }

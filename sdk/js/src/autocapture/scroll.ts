@@ -12,7 +12,8 @@ export function visiblePercent(): number {
 
 /**
  * The deepest point of the current page a person scrolled to, and
- * `$scroll_depth` events as it passes each milestone (once per page view).
+ * `scroll` events (`depth`: 25, 50, 75, 100) as it passes each milestone
+ * (once per page view).
  * Measuring reads layout, so scroll events are coalesced to one measurement
  * per animation frame.
  */
@@ -44,7 +45,7 @@ export class ScrollDepth {
   measure(): void {
     this.max = Math.max(this.max, visiblePercent());
     while (this.next < SCROLL_MILESTONES.length && this.max >= SCROLL_MILESTONES[this.next]) {
-      if (this.milestones) this.capture('$scroll_depth', { $percent: SCROLL_MILESTONES[this.next] });
+      if (this.milestones) this.capture('scroll', { depth: SCROLL_MILESTONES[this.next] });
       this.next++;
     }
   }

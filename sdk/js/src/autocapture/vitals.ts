@@ -1,4 +1,4 @@
-import type { Capture, Properties } from '../types';
+import type { Capture } from '../types';
 import { guarded } from '../safe';
 
 /** Entry types TypeScript's DOM library does not describe. */
@@ -29,11 +29,31 @@ function observe<E extends PerformanceEntry>(type: string, onEntry: (e: E) => vo
   }
 }
 
+/** A Core Web Vital as PX names it. */
+export type VitalName = 'LCP' | 'FCP' | 'CLS' | 'INP' | 'TTFB';
+
+/**
+ * Upper bounds of "good" and of "needs-improvement" for each metric
+ * (web.dev's thresholds; PX's traffic simulator rates with the same).
+ */
+export const VITAL_THRESHOLDS: Record<VitalName, [number, number]> = {
+  TTFB: [800, 1800],
+  FCP: [1800, 3000],
+  LCP: [2500, 4000],
+  CLS: [0.1, 0.25],
+  INP: [200, 500],
+};
+
+export function rating(name: VitalName, value: number): 'good' | 'needs-improvement' | 'poor' {
+  const [good, poor] = VITAL_THRESHOLDS[name];
+  return value <= good ? 'good' : value <= poor ? 'needs-improvement' : 'poor';
+}
+
 /**
  * Core Web Vitals measured as Google's web-vitals library does, in far
- * less code: the page reports them once, in a `$web_vitals` event, when it
- * is first hidden (after which LCP, CLS and INP no longer change in a way
- * the visitor saw).
+ * less code: the page reports them once, as one `web_vital` event per
+ * metric (`name`, `value`, `rating`), when it is first hidden (after which
+ * LCP, CLS and INP no longer change in a way the visitor saw).
  */
 export class Vitals {
   private fcp?: number;
@@ -63,19 +83,27 @@ export class Vitals {
     observe<EventTiming>('first-input', interaction);
   }
 
-  /** `$web_vitals` with what was measured; only the first call reports. */
+  /** A `web_vital` event for each metric measured; only the first call reports. */
   report(capture: Capture): void {
     if (this.reported) return;
     this.reported = true;
-    const props: Properties = {};
-    if (this.lcp !== undefined) props.$lcp = Math.round(this.lcp);
-    if (this.fcp !== undefined) props.$fcp = Math.round(this.fcp);
-    if (this.measuresCls) props.$cls = Math.round(this.cls * 10_000) / 10_000;
-    const inp = this.inp();
-    if (inp !== undefined) props.$inp = Math.round(inp);
+    const measured: [VitalName, number | undefined][] = [
+      ['LCP', this.lcp],
+      ['FCP', this.fcp],
+      ['CLS', this.measuresCls ? Math.round(this.cls * 10_000) / 10_000 : undefined],
+      ['INP', this.inp()],
+      ['TTFB', this.ttfb()],
+    ];
+    for (const [name, raw] of measured) {
+      if (raw === undefined) continue;
+      const value = name === 'CLS' ? raw : Math.round(raw);
+      capture('web_vital', { name, value, rating: rating(name, value) });
+    }
+  }
+
+  private ttfb(): number | undefined {
     const nav = performance.getEntriesByType?.('navigation')[0] as PerformanceNavigationTiming | undefined;
-    if (nav && nav.responseStart > 0) props.$ttfb = Math.round(nav.responseStart);
-    if (Object.keys(props).length) capture('$web_vitals', props);
+    return nav && nav.responseStart > 0 ? nav.responseStart : undefined;
   }
 
   private shift(e: LayoutShift): void {

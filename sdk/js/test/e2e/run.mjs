@@ -23,6 +23,7 @@ const cleanups = [];
 let px; // { url, projectId, ingestKey, secretKey }
 let events = []; // every event PX stored, as read back
 const seen = {}; // what the page said about itself during the scenario
+const beacons = []; // requests that carried the key in the URL (navigator.sendBeacon), as PX answered them
 const consoleErrors = [];
 const pageErrors = [];
 
@@ -60,6 +61,34 @@ async function startPx() {
   );
   await waitFor(async () => (await fetch(`${url}/ready`).catch(() => null))?.ok, 'px to be ready', 60_000);
   return { url, projectId: project.project_id, ingestKey: project.ingest_key, secretKey: project.secret_key };
+}
+
+/**
+ * Forwards every request of the page to PX, and records those carrying the
+ * key in the URL: Playwright does not report beacons sent by a page that is
+ * going away, a proxy sees them all.
+ */
+function recordingProxy(target) {
+  return serve((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      const headers = { ...req.headers };
+      for (const h of ['host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']) delete headers[h];
+      const answer = await fetch(target + req.url, { method: req.method, headers, body: body.length ? body : undefined });
+      const text = await answer.text();
+      if (req.url.includes('?key=')) {
+        beacons.push({ url: req.url, method: req.method, type: req.headers['content-type'], status: answer.status, body });
+      }
+      const passed = {};
+      answer.headers.forEach((v, k) => {
+        if (k.startsWith('access-control-') || k === 'content-type' || k === 'retry-after') passed[k] = v;
+      });
+      res.writeHead(answer.status, passed);
+      res.end(text);
+    });
+  });
 }
 
 /** The test site: every path is the same small shop page, instrumented with the bundle. */
@@ -118,6 +147,8 @@ const named = (name) => events.filter((e) => e.event === name);
 
 before(async () => {
   px = await startPx();
+  const proxy = await recordingProxy(px.url);
+  cleanups.push(proxy.close);
   const site = await serve((req, res) => {
     if (req.url === '/px.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript' });
@@ -127,7 +158,7 @@ before(async () => {
       res.end();
     } else {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-      res.end(page(px.url, px.ingestKey));
+      res.end(page(proxy.url, px.ingestKey));
     }
   });
   cleanups.push(site.close);
@@ -150,7 +181,7 @@ before(async () => {
   const dead = await tab.locator('#dead').boundingBox();
   for (let i = 0; i < 3; i++) await tab.mouse.click(dead.x + 10, dead.y + 5);
   // Nothing may happen on the page until the dead-click window closes.
-  await eventsWhere((all) => all.some((e) => e.event === '$dead_click'), 'a $dead_click');
+  await eventsWhere((all) => all.some((e) => e.event === 'dead_click'), 'a dead_click');
 
   await tab.click('#crash');
   await tab.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
@@ -175,9 +206,9 @@ before(async () => {
   events = await eventsWhere(
     (all) =>
       all.some((e) => e.event === 'docs_read') &&
-      all.filter((e) => e.event === '$web_vitals').length >= 2 &&
+      all.filter((e) => e.event === 'web_vital' && e.properties.name === 'TTFB').length >= 2 &&
       all.filter((e) => e.event === 'offline_event').length >= 3 &&
-      all.filter((e) => e.event === '$pageleave').length >= 3,
+      all.filter((e) => e.event === 'page_leave').length >= 3,
     'the last events of the scenario',
   );
 });
@@ -206,54 +237,73 @@ test('custom properties and context arrive', () => {
 });
 
 test('page views and page leaves follow SPA routes, reloads and navigation', () => {
-  const views = named('$pageview').map((e) => e.path);
+  const views = named('page_view').map((e) => e.path);
   assert.deepEqual(views.sort(), ['/app', '/cart', '/cart', '/docs']);
-  const leaves = named('$pageleave');
+  const leaves = named('page_leave');
   assert.deepEqual(leaves.map((e) => e.path).sort(), ['/app', '/cart', '/cart']);
-  for (const leave of leaves) assert.equal(typeof leave.properties.$duration_ms, 'number');
+  for (const leave of leaves) assert.equal(typeof leave.properties.duration_ms, 'number');
 });
 
-test('clicks: autocapture, rage, dead and error clicks', () => {
-  const clicks = named('$autocapture');
-  const cart = clicks.find((e) => e.properties.$selector === '#to-cart');
-  assert.ok(cart, 'the click on #to-cart');
-  assert.equal(cart.properties.$text, 'Cart');
-  assert.equal(cart.properties.$tag, 'button');
-  assert.equal(clicks.filter((e) => e.properties.$selector === '#dead').length, 3);
-  assert.ok(clicks.some((e) => e.properties.$selector === '#docs' && e.properties.$href.endsWith('/docs')));
+test('leaving a page sends a beacon with the ingestion key in the URL, which PX accepts', async () => {
+  // One at the reload, one at the navigation to /docs.
+  await waitFor(() => beacons.length >= 2, `two beacons (got ${beacons.length})`);
+  for (const beacon of beacons) {
+    assert.equal(beacon.method, 'POST');
+    assert.equal(new URL(beacon.url, 'http://x').searchParams.get('key'), px.ingestKey);
+    assert.match(beacon.type ?? '', /^text\/plain/);
+    assert.equal(beacon.status, 200);
+  }
+  const sent = beacons.flatMap((b) => JSON.parse(b.body).events.map((e) => e.event));
+  assert.ok(sent.includes('page_leave'), `beaconed: ${sent}`);
+});
 
-  assert.deepEqual(named('$rageclick').map((e) => e.properties.$selector), ['#dead']);
-  const deads = named('$dead_click').map((e) => e.properties.$selector);
+test('clicks: plain, rage, dead and error clicks', () => {
+  const clicks = named('click');
+  const cart = clicks.find((e) => e.properties.selector === '#to-cart');
+  assert.ok(cart, 'the click on #to-cart');
+  assert.equal(cart.properties.text, 'Cart');
+  assert.equal(cart.properties.tag, 'button');
+  assert.equal(clicks.filter((e) => e.properties.selector === '#dead').length, 3);
+  assert.ok(clicks.some((e) => e.properties.selector === '#docs' && e.properties.href.endsWith('/docs')));
+
+  assert.deepEqual(named('rage_click').map((e) => e.properties.selector), ['#dead']);
+  const deads = named('dead_click').map((e) => e.properties.selector);
   assert.ok(deads.includes('#dead'), `dead clicks: ${deads}`);
   assert.ok(!deads.includes('#to-cart'), 'a click that changed the route is not dead');
 
-  const [errorClick] = named('$error_click');
-  assert.equal(errorClick.properties.$selector, '#crash');
-  assert.match(errorClick.properties.$exception_message, /checkout exploded/);
+  const [errorClick] = named('error_click');
+  assert.equal(errorClick.properties.selector, '#crash');
+  assert.match(errorClick.properties.message, /checkout exploded/);
 });
 
 test('typed input values are never captured', () => {
-  assert.ok(named('$autocapture').some((e) => e.properties.$selector === '#email'));
+  assert.ok(named('click').some((e) => e.properties.selector === '#email'));
   assert.ok(!JSON.stringify(events).includes(TYPED_SECRET));
 });
 
-test('$exception carries message, type and stack', () => {
-  const [exception] = named('$exception');
-  assert.equal(exception.properties.$exception_type, 'Error');
-  assert.equal(exception.properties.$exception_message, 'checkout exploded');
-  assert.match(exception.properties.$exception_stack, /checkout exploded/);
+test('error carries message, type, stack and source', () => {
+  const [error] = named('error');
+  assert.equal(error.properties.type, 'Error');
+  assert.equal(error.properties.message, 'checkout exploded');
+  assert.match(error.properties.stack, /checkout exploded/);
+  assert.ok(error.properties.source.startsWith('http://127.0.0.1:'), error.properties.source); // the inline script's page
+  assert.equal(typeof error.properties.line, 'number');
   assert.deepEqual(pageErrors, ['checkout exploded'], 'the only page error is the one thrown on purpose');
 });
 
 test('scroll depth milestones and web vitals', () => {
   // The reload restores the scroll position: that page view reaches the bottom too.
-  const percents = named('$scroll_depth').map((e) => e.properties.$percent);
-  for (const p of [25, 50, 75, 100]) assert.equal(percents.filter((q) => q === p).length, 2, `${p}% in ${percents}`);
-  assert.equal(percents.length, 8);
-  for (const vitals of named('$web_vitals')) {
-    assert.equal(typeof vitals.properties.$fcp, 'number');
-    assert.equal(typeof vitals.properties.$ttfb, 'number');
-    assert.equal(typeof vitals.properties.$cls, 'number');
+  const depths = named('scroll').map((e) => e.properties.depth);
+  for (const d of [25, 50, 75, 100]) assert.equal(depths.filter((q) => q === d).length, 2, `${d}% in ${depths}`);
+  assert.equal(depths.length, 8);
+  // Two documents were hidden (at the reload and the navigation): each reported its vitals once.
+  const vitals = named('web_vital');
+  for (const name of ['FCP', 'TTFB', 'CLS']) {
+    assert.equal(vitals.filter((v) => v.properties.name === name).length, 2, `${name} in ${JSON.stringify(vitals)}`);
+  }
+  for (const { properties: p } of vitals) {
+    assert.equal(typeof p.value, 'number');
+    assert.ok(['good', 'needs-improvement', 'poor'].includes(p.rating), JSON.stringify(p));
   }
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, test, vi } from 'vitest';
 import { startAutocapture, switches } from '../../src/autocapture';
 import { DEAD_CLICK_MS, ERROR_CLICK_MS } from '../../src/autocapture/clicks';
 import { describe as describeElement, selectorOf, textOf } from '../../src/autocapture/element';
+import { Vitals, rating } from '../../src/autocapture/vitals';
 import type { AutocaptureOptions, CaptureExtra, Properties } from '../../src/types';
 import { fakeServer, isolatePage, startClient } from './helpers';
 
@@ -127,21 +128,15 @@ describe('element text', () => {
   });
 });
 
-describe('$autocapture clicks', () => {
+describe('click', () => {
   test('record selector, tag, text and href of the clickable element', () => {
     html('<nav id="menu"><a href="/pricing"><span>See <b>pricing</b></span></a></nav>');
     const ac = autocapture(just('clicks'));
     click(document.querySelector('b')!);
     expect(ac.captured).toEqual([
       {
-        event: '$autocapture',
-        props: {
-          $event_type: 'click',
-          $selector: '#menu > a',
-          $tag: 'a',
-          $text: 'See pricing',
-          $href: `${location.origin}/pricing`,
-        },
+        event: 'click',
+        props: { selector: '#menu > a', tag: 'a', text: 'See pricing', href: `${location.origin}/pricing` },
         extra: undefined,
       },
     ]);
@@ -154,11 +149,11 @@ describe('$autocapture clicks', () => {
     click(document.querySelector('#q')!);
     click(document.querySelector('button')!);
     expect(ac.captured).toHaveLength(1);
-    expect(ac.captured[0].props).toEqual({ $event_type: 'click', $selector: '#q', $tag: 'input' });
+    expect(ac.captured[0].props).toEqual({ selector: '#q', tag: 'input' });
   });
 });
 
-describe('$rageclick', () => {
+describe('rage_click', () => {
   test('three clicks, each under 1 s and within 30 px of the previous: one rage click', () => {
     vi.useFakeTimers();
     html('<button id="buy">Buy</button>');
@@ -171,8 +166,8 @@ describe('$rageclick', () => {
     click(button, { x: 140, y: 120 }); // 22 px from the previous click
     vi.advanceTimersByTime(100);
     click(button, { x: 140, y: 120 }); // same burst: not reported again
-    expect(ac.of('$rageclick')).toHaveLength(1);
-    expect(ac.of('$rageclick')[0].props.$selector).toBe('#buy');
+    expect(ac.of('rage_click')).toHaveLength(1);
+    expect(ac.of('rage_click')[0].props.selector).toBe('#buy');
   });
 
   test('a gap of 1 s or more, or 30+ px apart, is no rage', () => {
@@ -189,7 +184,7 @@ describe('$rageclick', () => {
     click(button, { x: 60, y: 10 }); // 50 px away: a new burst
     vi.advanceTimersByTime(10);
     click(button, { x: 60, y: 45 }); // 35 px away: a new burst
-    expect(ac.of('$rageclick')).toHaveLength(0);
+    expect(ac.of('rage_click')).toHaveLength(0);
   });
 
   test('text fields and number steppers are ignored', () => {
@@ -198,20 +193,20 @@ describe('$rageclick', () => {
     for (const sel of ['#qty', '#name', 'textarea']) {
       for (let i = 0; i < 5; i++) click(document.querySelector(sel)!);
     }
-    expect(ac.of('$rageclick')).toHaveLength(0);
+    expect(ac.of('rage_click')).toHaveLength(0);
   });
 });
 
-describe('$dead_click', () => {
+describe('dead_click', () => {
   test('a click on a control that changes nothing within 2.5 s', async () => {
     vi.useFakeTimers();
     html('<button id="broken">Save</button>');
     const ac = autocapture(just('deadclicks'));
     click(document.querySelector('#broken')!);
     await vi.advanceTimersByTimeAsync(DEAD_CLICK_MS - 1);
-    expect(ac.of('$dead_click')).toHaveLength(0);
+    expect(ac.of('dead_click')).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(1);
-    expect(ac.of('$dead_click').map((c) => c.props.$selector)).toEqual(['#broken']);
+    expect(ac.of('dead_click').map((c) => c.props.selector)).toEqual(['#broken']);
   });
 
   test('a DOM change, scroll or navigation means the page reacted', async () => {
@@ -229,7 +224,7 @@ describe('$dead_click', () => {
     click(document.querySelector('#route')!);
     history.pushState({}, '', '/next');
     await vi.advanceTimersByTimeAsync(DEAD_CLICK_MS);
-    expect(ac.of('$dead_click')).toHaveLength(0);
+    expect(ac.of('dead_click')).toHaveLength(0);
   });
 
   test('clicks on things that are not controls are not candidates', async () => {
@@ -239,7 +234,7 @@ describe('$dead_click', () => {
     click(document.querySelector('#prose')!);
     click(document.querySelector('input')!);
     await vi.advanceTimersByTimeAsync(DEAD_CLICK_MS * 2);
-    expect(ac.of('$dead_click')).toHaveLength(0);
+    expect(ac.of('dead_click')).toHaveLength(0);
   });
 });
 
@@ -248,15 +243,17 @@ describe('errors', () => {
     window.dispatchEvent(new ErrorEvent('error', { error, message: error.message, filename: 'app.js', lineno: 3, colno: 7 }));
   }
 
-  test('$exception carries message, type, stack and source', () => {
+  test('error carries message, type, stack and where it was thrown', () => {
     const ac = autocapture(just('exceptions'));
     const error = new TypeError('x is undefined');
     throwUncaught(error);
-    expect(ac.of('$exception')[0].props).toEqual({
-      $exception_type: 'TypeError',
-      $exception_message: 'x is undefined',
-      $exception_stack: error.stack,
-      $exception_source: 'app.js:3:7',
+    expect(ac.of('error')[0].props).toEqual({
+      type: 'TypeError',
+      message: 'x is undefined',
+      stack: error.stack,
+      source: 'app.js',
+      line: 3,
+      column: 7,
     });
   });
 
@@ -269,7 +266,7 @@ describe('errors', () => {
     };
     rejection(new RangeError('too far'));
     rejection('plain string');
-    expect(ac.of('$exception').map((c) => [c.props.$exception_type, c.props.$exception_message])).toEqual([
+    expect(ac.of('error').map((c) => [c.props.type, c.props.message])).toEqual([
       ['RangeError', 'too far'],
       ['UnhandledRejection', 'plain string'],
     ]);
@@ -278,10 +275,10 @@ describe('errors', () => {
   test('a flood of errors is rate-limited', () => {
     const ac = autocapture(just('exceptions'));
     for (let i = 0; i < 100; i++) throwUncaught(new Error(`e${i}`));
-    expect(ac.of('$exception')).toHaveLength(10);
+    expect(ac.of('error')).toHaveLength(10);
   });
 
-  test('$error_click: an error within 1 s of a click names the clicked element', () => {
+  test('error_click: an error within 1 s of a click names the clicked element', () => {
     vi.useFakeTimers();
     html('<button id="pay">Pay</button><button id="later">Later</button>');
     const ac = autocapture(just('errorclicks'));
@@ -291,10 +288,10 @@ describe('errors', () => {
     click(document.querySelector('#later')!);
     vi.advanceTimersByTime(ERROR_CLICK_MS + 100);
     throwUncaught(new Error('unrelated'));
-    expect(ac.of('$error_click').map((c) => [c.props.$selector, c.props.$exception_message])).toEqual([
+    expect(ac.of('error_click').map((c) => [c.props.selector, c.props.message])).toEqual([
       ['#pay', 'payment widget crashed'],
     ]);
-    expect(ac.of('$exception')).toHaveLength(0); // that switch is off
+    expect(ac.of('error')).toHaveLength(0); // that switch is off
   });
 });
 
@@ -311,29 +308,29 @@ describe('page views', () => {
     window.dispatchEvent(new PopStateEvent('popstate')); // ...until popstate
     const trail = ac.captured.map((c) => `${c.event} ${c.extra?.page?.path ?? ''}`);
     expect(trail).toEqual([
-      '$pageview ',
-      '$pageleave /start',
-      '$pageview ',
-      '$pageleave /products',
-      '$pageview ',
-      '$pageleave /products',
-      '$pageview ',
+      'page_view ',
+      'page_leave /start',
+      'page_view ',
+      'page_leave /products',
+      'page_view ',
+      'page_leave /products',
+      'page_view ',
     ]);
     expect(ac.captured[5].extra?.page?.url).toMatch(/\/products\?page=2#\/compare$/);
   });
 
-  test('$pageleave on pagehide has duration and scroll depth', () => {
+  test('page_leave on pagehide has duration and scroll depth', () => {
     vi.useFakeTimers();
     const ac = autocapture(just('pageleave'));
     vi.advanceTimersByTime(4200);
     ac.hooks.pagehide();
-    const [leave] = ac.of('$pageleave');
-    expect(leave.props.$duration_ms).toBe(4200);
-    expect(typeof leave.props.$max_scroll_percent).toBe('number');
+    const [leave] = ac.of('page_leave');
+    expect(leave.props.duration_ms).toBe(4200);
+    expect(typeof leave.props.max_scroll_percent).toBe('number');
   });
 });
 
-describe('$scroll_depth', () => {
+describe('scroll', () => {
   test('each milestone once, as the page is scrolled', () => {
     vi.useFakeTimers();
     Object.defineProperty(document.documentElement, 'scrollHeight', { value: 4000, configurable: true });
@@ -349,8 +346,36 @@ describe('$scroll_depth', () => {
     scrollTo(2100); // 78%
     scrollTo(0);
     scrollTo(3000); // 100%
-    expect(ac.of('$scroll_depth').map((c) => c.props.$percent)).toEqual([25, 50, 75, 100]);
+    expect(ac.of('scroll').map((c) => c.props.depth)).toEqual([25, 50, 75, 100]);
     delete (document.documentElement as { scrollHeight?: number }).scrollHeight;
+  });
+});
+
+describe('web_vital', () => {
+  test('ratings follow the web.dev thresholds', () => {
+    expect(rating('LCP', 2500)).toBe('good');
+    expect(rating('LCP', 2500.1)).toBe('needs-improvement');
+    expect(rating('LCP', 4000.1)).toBe('poor');
+    expect(rating('CLS', 0.05)).toBe('good');
+    expect(rating('CLS', 0.3)).toBe('poor');
+    expect(rating('INP', 350)).toBe('needs-improvement');
+  });
+
+  test('one event per metric measured, reported once', () => {
+    vi.spyOn(performance, 'getEntriesByType').mockReturnValue([
+      { responseStart: 950.4 } as PerformanceNavigationTiming,
+    ]);
+    const vitals = new Vitals();
+    const captured: Captured[] = [];
+    const capture = (event: string, props: Properties = {}) => captured.push({ event, props });
+    vitals.report(capture);
+    vitals.report(capture);
+    expect(captured.find((c) => c.props.name === 'TTFB')).toEqual({
+      event: 'web_vital',
+      props: { name: 'TTFB', value: 950, rating: 'needs-improvement' },
+    });
+    expect(captured.every((c) => c.event === 'web_vital' && Object.keys(c.props).length === 3)).toBe(true);
+    expect(new Set(captured.map((c) => c.props.name)).size).toBe(captured.length);
   });
 });
 
@@ -361,6 +386,6 @@ describe('through a client', () => {
     const px = startClient({ autocapture: just('pageview', 'clicks') });
     click(document.querySelector('#b')!);
     await px.flush();
-    expect(server.events().map((e) => e.event)).toEqual(['$pageview', '$autocapture']);
+    expect(server.events().map((e) => e.event)).toEqual(['page_view', 'click']);
   });
 });

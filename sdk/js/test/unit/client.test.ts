@@ -264,7 +264,30 @@ describe('offline queue', () => {
 });
 
 describe('leaving the page', () => {
-  test('pagehide sends a keepalive request and keeps events stored until it is answered', async () => {
+  test('pagehide hands the events to a beacon, key in the URL; they stay stored until a fetch is answered', async () => {
+    const server = fakeServer();
+    const px = startClient({ compression: 'gzip' });
+    px.track('last-words');
+    window.dispatchEvent(new Event('pagehide'));
+    expect(server.requests).toHaveLength(1); // synchronously, before the page is gone
+    const [beacon] = server.requests;
+    expect(beacon.beacon).toBe(true);
+    expect(beacon.url).toBe(`${HOST}/api/v1/events/batch?key=${API_KEY}`);
+    expect(beacon.events.map((e) => e.event)).toEqual(['last-words']);
+    expect(typeof beacon.sentAt).toBe('string');
+    expect(storedQueue().map((e) => e.event)).toEqual(['last-words']);
+    // visibilitychange follows pagehide: what the beacon took is not sent again.
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+    delete (document as { visibilityState?: string }).visibilityState;
+    expect(server.requests).toHaveLength(1);
+    // Back from the back/forward cache: a flush sends them (PX drops the repeat) and forgets them.
+    await px.flush();
+    expect(server.requests.map((r) => r.beacon)).toEqual([true, false]);
+    expect(storedQueue()).toEqual([]);
+  });
+
+  test('a refused beacon falls back to a keepalive request, answered before events leave storage', async () => {
     let answer!: () => void;
     const gate = new Promise<void>((resolve) => (answer = resolve));
     const server = fakeServer();
@@ -274,9 +297,11 @@ describe('leaving the page', () => {
       await gate;
       return res;
     });
+    server.sendBeacon.mockReturnValue(false); // over the browser's quota
     const px = startClient({ compression: 'gzip' });
     px.track('last-words');
     window.dispatchEvent(new Event('pagehide'));
+    expect(server.sendBeacon).toHaveBeenCalledTimes(1);
     expect(server.fetch).toHaveBeenCalledTimes(1); // synchronously, before the page is gone
     await settle();
     expect(server.requests[0].keepalive).toBe(true);
@@ -394,13 +419,10 @@ describe('identity', () => {
     await px.flush();
     const [alias, group, inGroup, feedback, page] = server.events();
     expect(alias).toMatchObject({ event: '$create_alias', properties: { alias: 'backend-7' } });
-    expect(group).toMatchObject({
-      event: '$groupidentify',
-      properties: { $group_type: 'company', $group_key: '42', $group_set: { name: 'Acme' } },
-    });
+    expect(group).toMatchObject({ event: 'group', properties: { group_type: 'company', group_id: '42', name: 'Acme' } });
     expect(inGroup.properties.$groups).toEqual({ company: '42' });
-    expect(feedback).toMatchObject({ event: '$feedback', properties: { rating: 4, comment: 'nice', topic: 'search' } });
-    expect(page).toMatchObject({ event: '$pageview', properties: { section: 'docs' } });
+    expect(feedback).toMatchObject({ event: 'feedback', properties: { rating: 4, comment: 'nice', topic: 'search' } });
+    expect(page).toMatchObject({ event: 'page_view', properties: { section: 'docs' } });
   });
 
   test('super properties go with every event until unregistered, and persist', async () => {
@@ -487,13 +509,12 @@ describe('consent', () => {
 });
 
 describe('never throws into the page', () => {
-  test('a fetch that throws synchronously', async () => {
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(() => {
-        throw new Error('boom');
-      }),
-    );
+  test('a fetch and a beacon that throw synchronously', async () => {
+    const boom = () => {
+      throw new Error('boom');
+    };
+    vi.stubGlobal('fetch', vi.fn(boom));
+    vi.spyOn(navigator, 'sendBeacon').mockImplementation(boom);
     const px = startClient();
     expect(() => px.track('a')).not.toThrow();
     await expect(px.flush()).resolves.toBeUndefined();
@@ -518,7 +539,8 @@ describe('never throws into the page', () => {
     px.track('b');
     window.dispatchEvent(new Event('pagehide'));
     await px.flush();
-    expect(server.events().map((e) => e.event)).toEqual(['$identify', 'a', 'b']);
+    // 'b' twice: by the beacon, then by the flush (PX keeps one).
+    expect(server.events().map((e) => e.event)).toEqual(['$identify', 'a', 'b', 'b']);
   });
 
   test('unserializable properties drop only their own event', async () => {

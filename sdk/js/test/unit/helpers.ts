@@ -46,6 +46,8 @@ export function isolatePage(): void {
 export interface Sent {
   url: string;
   headers: Record<string, string>;
+  /** Sent with navigator.sendBeacon (no headers, no answer). */
+  beacon: boolean;
   keepalive: boolean;
   gzipped: boolean;
   events: WireEvent[];
@@ -55,9 +57,10 @@ export interface Sent {
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | 'network-error';
 
 /**
- * A stand-in for the PX server behind `fetch`: records every request
- * (decompressing gzip bodies) and answers with what `answer` returns for it,
- * 200 by default.
+ * A stand-in for the PX server behind `fetch` and `navigator.sendBeacon`:
+ * records every request (decompressing gzip bodies) and answers a fetch
+ * with what `answer` returns for it, 200 by default (a beacon gets no
+ * answer).
  */
 export function fakeServer(answer: (req: Sent, n: number) => Answer = () => ({ status: 200 })) {
   const requests: Sent[] = [];
@@ -68,7 +71,15 @@ export function fakeServer(answer: (req: Sent, n: number) => Answer = () => ({ s
       ? gunzipSync(Buffer.from(init.body as ArrayBuffer)).toString('utf8')
       : (init.body as string);
     const body = JSON.parse(text);
-    const req: Sent = { url, headers, keepalive: !!init.keepalive, gzipped, events: body.events, sentAt: body.sent_at };
+    const req: Sent = {
+      url,
+      headers,
+      beacon: false,
+      keepalive: !!init.keepalive,
+      gzipped,
+      events: body.events,
+      sentAt: body.sent_at,
+    };
     requests.push(req);
     const a = answer(req, requests.length);
     if (a === 'network-error') throw new TypeError('Failed to fetch');
@@ -79,8 +90,15 @@ export function fakeServer(answer: (req: Sent, n: number) => Answer = () => ({ s
     });
   });
   vi.stubGlobal('fetch', fetch);
+  const sendBeacon = vi.spyOn(navigator, 'sendBeacon').mockImplementation((url, data) => {
+    const body = JSON.parse(data as string);
+    const sent = { headers: {}, beacon: true, keepalive: false, gzipped: false, events: body.events };
+    requests.push({ ...sent, url: String(url), sentAt: body.sent_at });
+    return true;
+  });
   return {
     fetch,
+    sendBeacon,
     requests,
     /** Every event received, in order, repeats included. */
     events: () => requests.flatMap((r) => r.events),

@@ -11,8 +11,8 @@ export interface ClickSwitches {
     errorclicks: boolean;
 }
 /**
- * Everything derived from clicks: `$autocapture`, `$rageclick`,
- * `$dead_click` and `$error_click`. One capture-phase listener on the
+ * Everything derived from clicks: `click`, `rage_click`, `dead_click` and
+ * `error_click`. One capture-phase listener on the
  * document sees every click, even those the page stops from propagating.
  */
 export declare class Clicks {
@@ -30,7 +30,7 @@ export declare class Clicks {
     pxHost: string);
     /** Whatever shows the page reacted: ends every dead-click watch. */
     activity(): void;
-    /** Reports an uncaught error as an `$error_click` if a click came less than 1 s before it. */
+    /** Reports an uncaught error as an `error_click` if a click came less than 1 s before it. */
     onError(error: Properties): void;
     private onClick;
     private stopObserving;

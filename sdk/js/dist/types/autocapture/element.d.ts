@@ -19,5 +19,5 @@ export declare function textOf(el: Element): string;
 /** The element a click was meant for: the clickable ancestor of `target`, or the target. */
 export declare function clickedElement(target: Element): Element;
 export declare function isControl(el: Element): boolean;
-/** What is recorded about a clicked element. */
+/** What is recorded about a clicked element: `selector`, `tag`, `text`, `href`. */
 export declare function describe(el: Element): Properties;

@@ -6,8 +6,8 @@ import type { ScrollDepth } from './scroll';
  */
 export declare function routeKey(): string;
 /**
- * `$pageview` when the page loads and whenever a single-page app changes
- * route; `$pageleave` for the page being left, with the time spent on it and
+ * `page_view` when the page loads and whenever a single-page app changes
+ * route; `page_leave` for the page being left, with the time spent on it and
  * how far down it was seen.
  */
 export declare class Pages {
@@ -26,7 +26,7 @@ export declare class Pages {
     /** The page is shown again from the back/forward cache: a new view. */
     restored(): void;
     /**
-     * `$pageleave` for the page being left. When the whole document goes
+     * `page_leave` for the page being left. When the whole document goes
      * (`unloading`), what is in view still counts as seen; on a route change
      * the view may already show the next route, so only scrolling counts.
      */

@@ -4,7 +4,8 @@ export declare const SCROLL_MILESTONES: number[];
 export declare function visiblePercent(): number;
 /**
  * The deepest point of the current page a person scrolled to, and
- * `$scroll_depth` events as it passes each milestone (once per page view).
+ * `scroll` events (`depth`: 25, 50, 75, 100) as it passes each milestone
+ * (once per page view).
  * Measuring reads layout, so scroll events are coalesced to one measurement
  * per animation frame.
  */
