@@ -42,14 +42,6 @@ pub fn spec(q: &FunnelQuery) -> Result<FunnelSpec> {
     })
 }
 
-/// One person's events as the evaluator reads them.
-#[derive(Debug, Clone, Default)]
-pub struct PersonEvents {
-    pub person_id: String,
-    pub breakdown: Option<String>,
-    pub events: Vec<FunnelEvent>,
-}
-
 /// The statement gathering the funnel's rows; with `with_persons`, also
 /// each person's id and breakdown value.
 fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
@@ -134,99 +126,176 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
     sql
 }
 
-/// Groups the rows by person (a counting sort on the dense index), orders
-/// each person's events by time (ties by event id, which only strict
-/// funnels look at) and calls `each` with every person's events.
-fn for_each_person(
-    batches: &[arrow::record_batch::RecordBatch],
-    mut each: impl FnMut(&PersonEvents, bool),
-) -> Result<()> {
-    let (mut idx, mut events, mut eid_ref) = (Vec::new(), Vec::new(), Vec::new());
-    let mut eids = Vec::new();
-    // Per person: id, breakdown value, whether their rows were fetched.
-    let mut persons: Vec<(String, Option<String>, bool)> = Vec::new();
-    for (b, batch) in batches.iter().enumerate() {
-        let (part, ix, ts, steps, excl, eid, pid, bd, deep) = (
-            rows::i64s(batch, "part")?,
-            rows::i64s(batch, "idx")?,
-            rows::i64s(batch, "ts")?,
-            rows::i64s(batch, "steps")?,
-            rows::i64s(batch, "excl")?,
-            rows::strs(batch, "eid")?,
-            rows::strs(batch, "pid")?,
-            rows::strs(batch, "bd")?,
-            rows::bools(batch, "deep")?,
-        );
-        for i in 0..batch.num_rows() {
-            let person = usize::try_from(ix.value(i) - 1).map_err(|_| QueryError::Shape("person index".into()))?;
-            if part.value(i) == 1 {
-                if persons.len() <= person {
-                    persons.resize(person + 1, (String::new(), None, false));
+/// The gathered rows, grouped by person: a counting sort on the dense
+/// person index.
+struct Gathered {
+    events: Vec<FunnelEvent>,
+    /// Rows of person p: `order[start[p]..start[p + 1]]`.
+    order: Vec<u32>,
+    start: Vec<usize>,
+    /// Per person: id, breakdown value, whether their rows were fetched.
+    persons: Vec<(String, Option<String>, bool)>,
+    /// Strict funnels only: where each row's event id is, for ties.
+    eid_ref: Vec<(u32, u32)>,
+    eids: Vec<arrow::array::StringArray>,
+}
+
+impl Gathered {
+    fn new(batches: &[arrow::record_batch::RecordBatch]) -> Result<Gathered> {
+        let (mut idx, mut events, mut eid_ref, mut eids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut persons: Vec<(String, Option<String>, bool)> = Vec::new();
+        for (b, batch) in batches.iter().enumerate() {
+            let (part, ix, ts, steps, excl, eid, pid, bd, deep) = (
+                rows::i64s(batch, "part")?,
+                rows::i64s(batch, "idx")?,
+                rows::i64s(batch, "ts")?,
+                rows::i64s(batch, "steps")?,
+                rows::i64s(batch, "excl")?,
+                rows::strs(batch, "eid")?,
+                rows::strs(batch, "pid")?,
+                rows::strs(batch, "bd")?,
+                rows::bools(batch, "deep")?,
+            );
+            for i in 0..batch.num_rows() {
+                let person = usize::try_from(ix.value(i) - 1).map_err(|_| QueryError::Shape("person index".into()))?;
+                if part.value(i) == 1 {
+                    if persons.len() <= person {
+                        persons.resize(person + 1, (String::new(), None, false));
+                    }
+                    persons[person] =
+                        (rows::opt_str(&pid, i).unwrap_or_default(), rows::opt_str(&bd, i), deep.value(i));
+                    continue;
                 }
-                persons[person] = (rows::opt_str(&pid, i).unwrap_or_default(), rows::opt_str(&bd, i), deep.value(i));
-                continue;
+                idx.push(person as u32);
+                events.push(FunnelEvent {
+                    ts: ts.value(i),
+                    steps: steps.value(i) as u32,
+                    exclusions: excl.value(i) as u32,
+                });
+                if !eid.is_null(i) {
+                    eid_ref.push((b as u32, i as u32));
+                }
             }
-            idx.push(person as u32);
-            events.push(FunnelEvent {
-                ts: ts.value(i),
-                steps: steps.value(i) as u32,
-                exclusions: excl.value(i) as u32,
+            eids.push(eid);
+        }
+        let n = idx.iter().map(|&p| p as usize + 1).max().unwrap_or(0).max(persons.len());
+        let mut start = vec![0usize; n + 1];
+        for &p in &idx {
+            start[p as usize + 1] += 1;
+        }
+        for p in 0..n {
+            start[p + 1] += start[p];
+        }
+        let mut fill = start.clone();
+        let mut order = vec![0u32; idx.len()];
+        for (row, &p) in idx.iter().enumerate() {
+            order[fill[p as usize]] = row as u32;
+            fill[p as usize] += 1;
+        }
+        Ok(Gathered { events, order, start, persons, eid_ref, eids })
+    }
+
+    fn persons(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    /// Calls `each` with the events of persons `range`, in time order (ties
+    /// by event id, which only strict funnels look at), and whether their
+    /// rows were fetched.
+    fn visit(&self, range: std::ops::Range<usize>, mut each: impl FnMut(usize, &[FunnelEvent], bool)) {
+        let strict = !self.eid_ref.is_empty();
+        let (mut rows_of, mut events) = (Vec::new(), Vec::new());
+        for p in range {
+            rows_of.clear();
+            rows_of.extend_from_slice(&self.order[self.start[p]..self.start[p + 1]]);
+            rows_of.sort_unstable_by(|&a, &b| {
+                let (ea, eb) = (&self.events[a as usize], &self.events[b as usize]);
+                ea.ts.cmp(&eb.ts).then_with(|| {
+                    if strict {
+                        let ((ba, ia), (bb, ib)) = (self.eid_ref[a as usize], self.eid_ref[b as usize]);
+                        self.eids[ba as usize].value(ia as usize).cmp(self.eids[bb as usize].value(ib as usize))
+                    } else {
+                        std::cmp::Ordering::Equal
+                    }
+                })
             });
-            if !eid.is_null(i) {
-                eid_ref.push((b as u32, i as u32));
+            events.clear();
+            events.extend(rows_of.iter().map(|&r| self.events[r as usize]));
+            let deep = self.persons.get(p).is_none_or(|x| x.2);
+            each(p, &events, deep);
+        }
+    }
+}
+
+/// What one thread's share of the persons adds up to.
+#[derive(Default)]
+struct Partial {
+    overall: Tally,
+    by_value: HashMap<Option<String>, Tally>,
+    /// Persons for the drill-down: id and breakdown value.
+    listed: Vec<(String, Option<String>)>,
+}
+
+impl Partial {
+    fn merge(&mut self, other: Partial) {
+        self.overall.merge(&other.overall);
+        for (v, t) in other.by_value {
+            match self.by_value.get_mut(&v) {
+                Some(mine) => mine.merge(&t),
+                None => {
+                    self.by_value.insert(v, t);
+                }
             }
         }
-        eids.push(eid);
+        self.listed.extend(other.listed);
     }
-    let n = idx.iter().map(|&p| p as usize + 1).max().unwrap_or(0).max(persons.len());
-    // Counting sort: start[p]..start[p + 1] are person p's rows.
-    let mut start = vec![0usize; n + 1];
-    for &p in &idx {
-        start[p as usize + 1] += 1;
-    }
-    for p in 0..n {
-        start[p + 1] += start[p];
-    }
-    let mut fill = start.clone();
-    let mut order = vec![0u32; idx.len()];
-    for (row, &p) in idx.iter().enumerate() {
-        order[fill[p as usize]] = row as u32;
-        fill[p as usize] += 1;
-    }
-    let strict = !eid_ref.is_empty();
-    let mut person = PersonEvents::default();
-    let mut rows_of: Vec<u32> = Vec::new();
-    for p in 0..n {
-        rows_of.clear();
-        rows_of.extend_from_slice(&order[start[p]..start[p + 1]]);
-        rows_of.sort_unstable_by(|&a, &b| {
-            let (ea, eb) = (&events[a as usize], &events[b as usize]);
-            ea.ts.cmp(&eb.ts).then_with(|| {
-                if strict {
-                    let ((ba, ia), (bb, ib)) = (eid_ref[a as usize], eid_ref[b as usize]);
-                    eids[ba as usize].value(ia as usize).cmp(eids[bb as usize].value(ib as usize))
-                } else {
-                    std::cmp::Ordering::Equal
-                }
-            })
-        });
-        person.events.clear();
-        person.events.extend(rows_of.iter().map(|&r| events[r as usize]));
-        let deep = match persons.get_mut(p) {
-            Some((pid, bd, deep)) => {
-                std::mem::swap(&mut person.person_id, pid);
-                person.breakdown = bd.take();
-                *deep
+}
+
+/// Evaluates persons `range` of `g`.
+fn evaluate(q: &FunnelQuery, spec: FunnelSpec, g: &Gathered, range: std::ops::Range<usize>) -> Result<Partial> {
+    let n = q.steps.len();
+    let mut evaluator = Evaluator::new(spec).map_err(|m| crate::error::invalid("steps", m))?;
+    let mut out = Partial { overall: Tally::new(n), ..Partial::default() };
+    // Persons who never did step 2's event: step 1, no time to convert.
+    let shallow = PersonOutcome { reached: 1, conversion_micros: vec![0] };
+    let want = q.persons.as_ref();
+    g.visit(range, |p, events, deep| {
+        let outcome = if deep { evaluator.evaluate(events) } else { &shallow };
+        if outcome.reached == 0 {
+            return;
+        }
+        out.overall.add(outcome.reached, &outcome.conversion_micros);
+        let breakdown = || g.persons.get(p).and_then(|x| x.1.clone());
+        if q.breakdown.is_some() {
+            out.by_value
+                .entry(breakdown())
+                .or_insert_with(|| Tally::new(n))
+                .add(outcome.reached, &outcome.conversion_micros);
+        }
+        if let Some(w) = want {
+            let hit = if w.dropped { outcome.reached == w.step } else { outcome.reached > w.step };
+            if hit {
+                let id = g.persons.get(p).map(|x| x.0.clone()).unwrap_or_default();
+                out.listed.push((id, breakdown()));
             }
-            None => {
-                person.person_id.clear();
-                person.breakdown = None;
-                true
-            }
-        };
-        each(&person, deep);
-    }
-    Ok(())
+        }
+    });
+    Ok(out)
+}
+
+/// Evaluates every person, split over two threads (the machine's cores;
+/// DuckDB is idle by now).
+fn evaluate_all(q: &FunnelQuery, spec: &FunnelSpec, g: &Gathered) -> Result<Partial> {
+    let n = g.persons();
+    let mid = n / 2;
+    let (a, b) = std::thread::scope(|s| {
+        let first = s.spawn(|| evaluate(q, spec.clone(), g, 0..mid));
+        let second = evaluate(q, spec.clone(), g, mid..n);
+        (first.join(), second)
+    });
+    let mut total = a.map_err(|_| QueryError::Shape("funnel evaluation panicked".into()))??;
+    total.merge(b?);
+    Ok(total)
 }
 
 /// Per-group tallies while walking persons.
@@ -241,6 +310,13 @@ pub struct Tally {
 impl Tally {
     fn new(steps: usize) -> Self {
         Tally { counts: vec![0; steps], times: vec![Vec::new(); steps] }
+    }
+
+    fn merge(&mut self, other: &Tally) {
+        for (k, c) in other.counts.iter().enumerate() {
+            self.counts[k] += c;
+            self.times[k].extend_from_slice(&other.times[k]);
+        }
     }
 
     pub fn add(&mut self, reached: usize, conversion: &[i64]) {
@@ -291,37 +367,19 @@ pub fn steps_json(q: &FunnelQuery, t: &mut Tally) -> Vec<Value> {
 pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &FunnelQuery) -> Result<Value> {
     let tf = TimeFrame::new(&q.common, ctx, "-7d")?;
     let spec = spec(q)?;
-    let mut evaluator = Evaluator::new(spec).map_err(|m| crate::error::invalid("steps", m))?;
     let started = std::time::Instant::now();
     let batches = runner.fetch(gather_sql(q, &tf, q.breakdown.is_some() || q.persons.is_some())).await?;
     let fetched = started.elapsed();
     let n = q.steps.len();
-    let mut overall = Tally::new(n);
-    let mut by_value: HashMap<Option<String>, Tally> = HashMap::new();
-    // Persons for the drill-down, with their reach and breakdown value.
-    let mut listed: Vec<(String, Option<String>)> = Vec::new();
+    // CPU-bound: off the async workers.
+    let query = q.clone();
+    let Partial { mut overall, mut by_value, mut listed } = tokio::task::spawn_blocking(move || {
+        let g = Gathered::new(&batches)?;
+        evaluate_all(&query, &spec, &g)
+    })
+    .await
+    .map_err(|e| QueryError::Shape(format!("funnel evaluation: {e}")))??;
     let want = q.persons.as_ref();
-    // Persons who never did step 2's event: step 1, no time to convert.
-    let shallow = PersonOutcome { reached: 1, conversion_micros: vec![0] };
-    for_each_person(&batches, |p, deep| {
-        let outcome = if deep { evaluator.evaluate(&p.events) } else { &shallow };
-        if outcome.reached == 0 {
-            return;
-        }
-        overall.add(outcome.reached, &outcome.conversion_micros);
-        if q.breakdown.is_some() {
-            by_value
-                .entry(p.breakdown.clone())
-                .or_insert_with(|| Tally::new(n))
-                .add(outcome.reached, &outcome.conversion_micros);
-        }
-        if let Some(w) = want {
-            let hit = if w.dropped { outcome.reached == w.step } else { outcome.reached > w.step };
-            if hit {
-                listed.push((p.person_id.clone(), p.breakdown.clone()));
-            }
-        }
-    })?;
     tracing::debug!(
         fetch_ms = fetched.as_millis() as u64,
         evaluate_ms = (started.elapsed() - fetched).as_millis() as u64,
