@@ -114,7 +114,12 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
     let mut sql = Sql::new();
     sql.push("WITH ev AS (").append(ev).push("), ");
     sql.push("p AS (SELECT person_id, row_number() OVER (ORDER BY person_id) AS idx, ");
-    sql.push(&format!("arg_min(bd, (ts, event_id)) FILTER (WHERE steps & {entry} <> 0) AS bd, {deep} AS deep "));
+    let bd = if q.breakdown.is_some() {
+        format!("arg_min(bd, (ts, event_id)) FILTER (WHERE steps & {entry} <> 0)")
+    } else {
+        "NULL::VARCHAR".to_string()
+    };
+    sql.push(&format!("{bd} AS bd, {deep} AS deep "));
     sql.push(&format!("FROM ev GROUP BY person_id HAVING bool_or(steps & {entry} <> 0)) "));
     let strict = q.order == FunnelOrderMode::Strict;
     sql.push("SELECT 0 AS part, p.idx, ev.ts, ev.steps, ev.excl, ");
