@@ -1,6 +1,7 @@
-//! A real `px serve` process on a free loopback port in a temp data dir,
-//! for end-to-end tests. The caller passes the binary path (Cargo gives
-//! integration tests `CARGO_BIN_EXE_px`). The process is killed on drop.
+//! A real `px serve` process on a loopback port (a free one, or a given one
+//! to restart on) in a temp data dir, for end-to-end tests. The caller
+//! passes the binary path (Cargo gives integration tests `CARGO_BIN_EXE_px`).
+//! The process is killed on drop.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -57,8 +58,18 @@ impl PxServer {
     }
 
     pub fn start_with_args(bin: &Path, data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Self {
+        Self::spawn(bin, data_dir, env, args, 0)
+    }
+
+    /// Starts `px serve` on `port`: a restart after [`Self::kill9`] on the
+    /// port the clients already know, as after a real crash.
+    pub fn start_on_port(bin: &Path, data_dir: &Path, env: &[(&str, &str)], port: u16) -> Self {
+        Self::spawn(bin, data_dir, env, &[], port)
+    }
+
+    fn spawn(bin: &Path, data_dir: &Path, env: &[(&str, &str)], args: &[&str], port: u16) -> Self {
         let mut cmd = Command::new(bin);
-        cmd.args(["serve", "--port", "0", "--data-dir"]).arg(data_dir).args(args).stdout(Stdio::piped());
+        cmd.args(["serve", "--port", &port.to_string(), "--data-dir"]).arg(data_dir).args(args).stdout(Stdio::piped());
         cmd.env("PX_LOG", "warn");
         for (k, v) in env {
             cmd.env(k, v);
@@ -92,6 +103,11 @@ impl PxServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no port in {}", self.base))
     }
 
     pub fn pid(&self) -> u32 {
