@@ -71,15 +71,6 @@ impl Runner<'_> {
         tracing::debug!(sql = %sql.text, "query");
         Ok(self.store.query(self.scope, sql.text, sql.params).await?)
     }
-
-    /// Runs statements on one snapshot; see [`EventStore::query_snapshot`].
-    pub async fn fetch_snapshot(&self, statements: Vec<Sql>) -> Result<Vec<Vec<RecordBatch>>> {
-        for s in &statements {
-            tracing::debug!(sql = %s.text, "query");
-        }
-        let statements = statements.into_iter().map(|s| (s.text, s.params)).collect();
-        Ok(self.store.query_snapshot(self.scope, statements).await?)
-    }
 }
 
 /// Validates and answers `query` as JSON.

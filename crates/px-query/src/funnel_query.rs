@@ -18,6 +18,7 @@ use crate::model::{FunnelOrderMode, FunnelQuery};
 use crate::rows;
 use crate::sql::Sql;
 use crate::trend::{DEFAULT_BREAKDOWN_LIMIT, GroupKey, from_events, rank_groups};
+use arrow::array::Array;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -41,9 +42,9 @@ pub fn spec(q: &FunnelQuery) -> Result<FunnelSpec> {
     })
 }
 
-/// The statements gathering the funnel: the persons (a temp table), their
-/// rows, and the persons' index, id (with `with_persons`), breakdown value.
-fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Vec<Sql> {
+/// The statement gathering the funnel's rows; with `with_persons`, also
+/// each person's id and breakdown value.
+fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
     let mut mask = Sql::new();
     for (i, s) in q.steps.iter().enumerate() {
         if i > 0 {
@@ -98,11 +99,11 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Vec<Sql> {
     }
     // A person enters with step 1, or with any step when the order is free.
     let entry = if q.order == FunnelOrderMode::Unordered { (1i64 << q.steps.len()) - 1 } else { 1 };
-    // Persons get a dense index in person-id order, in a temp table. Rows
-    // come back unsorted with that index (sorting or ordered `list()`
-    // aggregates in SQL cost ten times more than grouping in Rust), and the
-    // persons statement maps each index to its id and breakdown value. The
-    // statements run on one snapshot.
+    // Persons get a dense index in person-id order. Rows come back
+    // unsorted with that index (sorting or ordered `list()` aggregates in
+    // SQL cost ten times more than grouping in Rust), and the persons part
+    // maps each index to its id and breakdown value. Both parts are one
+    // statement, so they read one snapshot.
     //
     // A person who never did step 2's event reaches step 1 and no further
     // whatever the order of their events (funnels drop steeply, so that is
@@ -110,28 +111,24 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Vec<Sql> {
     // funnels can be entered at any step, so there every person is deep.
     let deep =
         if q.order == FunnelOrderMode::Unordered { "TRUE".to_string() } else { "bool_or(steps & 2 <> 0)".into() };
+    let mut sql = Sql::new();
+    sql.push("WITH ev AS (").append(ev).push("), ");
+    sql.push("p AS (SELECT person_id, row_number() OVER (ORDER BY person_id) AS idx, ");
     let bd = if q.breakdown.is_some() {
         format!("arg_min(bd, (ts, event_id)) FILTER (WHERE steps & {entry} <> 0)")
     } else {
         "NULL::VARCHAR".to_string()
     };
-    let mut persons = Sql::new();
-    persons
-        .push("CREATE TEMP TABLE funnel_persons AS SELECT person_id, row_number() OVER (ORDER BY person_id) AS idx, ");
-    persons.push(&format!("{bd} AS bd, {deep} AS deep FROM ("));
-    persons.append(ev.clone()).push(&format!(") ev GROUP BY person_id HAVING bool_or(steps & {entry} <> 0)"));
+    sql.push(&format!("{bd} AS bd, {deep} AS deep "));
+    sql.push(&format!("FROM ev GROUP BY person_id HAVING bool_or(steps & {entry} <> 0)) "));
     let strict = q.order == FunnelOrderMode::Strict;
-    let mut rows = Sql::new();
-    rows.push("SELECT p.idx, ev.ts, ev.steps, ev.excl");
-    if strict {
-        rows.push(", ev.event_id::VARCHAR AS eid");
-    }
-    rows.push(" FROM (").append(ev).push(") ev JOIN funnel_persons p ON p.person_id = ev.person_id AND p.deep");
-    let mut listing = Sql::new();
-    listing.push("SELECT idx, ");
-    listing.push(if with_persons { "person_id::VARCHAR AS pid" } else { "NULL::VARCHAR AS pid" });
-    listing.push(", bd, deep FROM funnel_persons");
-    vec![persons, rows, listing]
+    sql.push("SELECT 0 AS part, p.idx, ev.ts, ev.steps, ev.excl, ");
+    sql.push(if strict { "ev.event_id::VARCHAR" } else { "NULL::VARCHAR" });
+    sql.push(" AS eid, NULL::VARCHAR AS pid, NULL::VARCHAR AS bd, TRUE AS deep ");
+    sql.push("FROM ev JOIN p ON p.person_id = ev.person_id AND p.deep UNION ALL SELECT 1, idx, 0, 0, 0, NULL, ");
+    sql.push(if with_persons { "person_id::VARCHAR, bd" } else { "NULL, NULL" });
+    sql.push(", deep FROM p");
+    sql
 }
 
 /// The gathered rows, grouped by person: a counting sort on the dense
@@ -149,50 +146,42 @@ struct Gathered {
 }
 
 impl Gathered {
-    fn new(
-        rows_part: &[arrow::record_batch::RecordBatch],
-        persons_part: &[arrow::record_batch::RecordBatch],
-    ) -> Result<Gathered> {
-        let index = |v: i64| usize::try_from(v - 1).map_err(|_| QueryError::Shape("person index".into()));
+    fn new(batches: &[arrow::record_batch::RecordBatch]) -> Result<Gathered> {
+        let (mut idx, mut events, mut eid_ref, mut eids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut persons: Vec<(String, Option<String>, bool)> = Vec::new();
-        for batch in persons_part {
-            let (ix, pid, bd, deep) = (
+        for (b, batch) in batches.iter().enumerate() {
+            let (part, ix, ts, steps, excl, eid, pid, bd, deep) = (
+                rows::i64s(batch, "part")?,
                 rows::i64s(batch, "idx")?,
+                rows::i64s(batch, "ts")?,
+                rows::i64s(batch, "steps")?,
+                rows::i64s(batch, "excl")?,
+                rows::strs(batch, "eid")?,
                 rows::strs(batch, "pid")?,
                 rows::strs(batch, "bd")?,
                 rows::bools(batch, "deep")?,
             );
             for i in 0..batch.num_rows() {
-                let person = index(ix.value(i))?;
-                if persons.len() <= person {
-                    persons.resize(person + 1, (String::new(), None, false));
+                let person = usize::try_from(ix.value(i) - 1).map_err(|_| QueryError::Shape("person index".into()))?;
+                if part.value(i) == 1 {
+                    if persons.len() <= person {
+                        persons.resize(person + 1, (String::new(), None, false));
+                    }
+                    persons[person] =
+                        (rows::opt_str(&pid, i).unwrap_or_default(), rows::opt_str(&bd, i), deep.value(i));
+                    continue;
                 }
-                persons[person] = (rows::opt_str(&pid, i).unwrap_or_default(), rows::opt_str(&bd, i), deep.value(i));
-            }
-        }
-        let (mut idx, mut events, mut eid_ref, mut eids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (b, batch) in rows_part.iter().enumerate() {
-            let (ix, ts, steps, excl) = (
-                rows::i64s(batch, "idx")?,
-                rows::i64s(batch, "ts")?,
-                rows::i64s(batch, "steps")?,
-                rows::i64s(batch, "excl")?,
-            );
-            let eid = batch.column_by_name("eid").map(|_| rows::strs(batch, "eid")).transpose()?;
-            for i in 0..batch.num_rows() {
-                idx.push(index(ix.value(i))? as u32);
+                idx.push(person as u32);
                 events.push(FunnelEvent {
                     ts: ts.value(i),
                     steps: steps.value(i) as u32,
                     exclusions: excl.value(i) as u32,
                 });
-                if eid.is_some() {
+                if !eid.is_null(i) {
                     eid_ref.push((b as u32, i as u32));
                 }
             }
-            if let Some(e) = eid {
-                eids.push(e);
-            }
+            eids.push(eid);
         }
         let n = idx.iter().map(|&p| p as usize + 1).max().unwrap_or(0).max(persons.len());
         let mut start = vec![0usize; n + 1];
@@ -384,14 +373,13 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &FunnelQuery) -> Result<
     let tf = TimeFrame::new(&q.common, ctx, "-7d")?;
     let spec = spec(q)?;
     let started = std::time::Instant::now();
-    let mut parts = runner.fetch_snapshot(gather_sql(q, &tf, q.breakdown.is_some() || q.persons.is_some())).await?;
-    let (persons_part, rows_part) = (parts.pop().unwrap_or_default(), parts.pop().unwrap_or_default());
+    let batches = runner.fetch(gather_sql(q, &tf, q.breakdown.is_some() || q.persons.is_some())).await?;
     let fetched = started.elapsed();
     let n = q.steps.len();
     // CPU-bound: off the async workers.
     let query = q.clone();
     let Partial { mut overall, mut by_value, mut listed } = tokio::task::spawn_blocking(move || {
-        let g = Gathered::new(&rows_part, &persons_part)?;
+        let g = Gathered::new(&batches)?;
         evaluate_all(&query, &spec, &g)
     })
     .await

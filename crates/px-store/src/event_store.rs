@@ -166,14 +166,4 @@ pub trait EventStore: Send + Sync {
     ///
     /// User input must reach it only as `params` (bound to `?` in order).
     async fn query(&self, scope: ProjectScope, sql: String, params: Vec<SqlParam>) -> Result<Vec<RecordBatch>>;
-
-    /// Runs statements in order on one snapshot (one read transaction), with
-    /// the same relations and rules as [`EventStore::query`]; a statement
-    /// may create `TEMP` tables for the later ones (they vanish with the
-    /// transaction). Answers each statement's rows.
-    async fn query_snapshot(
-        &self,
-        scope: ProjectScope,
-        statements: Vec<(String, Vec<SqlParam>)>,
-    ) -> Result<Vec<Vec<RecordBatch>>>;
 }

@@ -204,14 +204,6 @@ impl EventStore for DuckDbEventStore {
         self.read(move |c| read::query(c, scope, &sql, params)).await
     }
 
-    async fn query_snapshot(
-        &self,
-        scope: ProjectScope,
-        statements: Vec<(String, Vec<SqlParam>)>,
-    ) -> Result<Vec<Vec<::arrow::record_batch::RecordBatch>>> {
-        self.read(move |c| read::query_snapshot(c, scope, statements)).await
-    }
-
     async fn list_events(&self, scope: ProjectScope, query: EventQuery) -> Result<EventPage> {
         self.read(move |c| read::list_events(c, scope, &query)).await
     }

@@ -281,17 +281,3 @@ pub fn query(
     let batches = stmt.query_arrow(params_from_iter(args))?.collect();
     Ok(batches)
 }
-
-/// Statements in one read transaction. The connection is this read's own
-/// clone, so TEMP tables are private to it and dropped with it.
-pub fn query_snapshot(
-    conn: &Connection,
-    scope: ProjectScope,
-    statements: Vec<(String, Vec<SqlParam>)>,
-) -> Result<Vec<Vec<::arrow::record_batch::RecordBatch>>> {
-    conn.execute_batch("BEGIN TRANSACTION")?;
-    let answers = statements.into_iter().map(|(sql, params)| query(conn, scope, &sql, params)).collect();
-    // Nothing to keep: the temp tables go with the transaction.
-    let _ = conn.execute_batch("ROLLBACK");
-    answers
-}
