@@ -18,7 +18,6 @@ use crate::model::{FunnelOrderMode, FunnelQuery};
 use crate::rows;
 use crate::sql::Sql;
 use crate::trend::{DEFAULT_BREAKDOWN_LIMIT, GroupKey, from_events, rank_groups};
-use arrow::array::Array;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -122,12 +121,28 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
     sql.push(&format!("{bd} AS bd, {deep} AS deep "));
     sql.push(&format!("FROM ev GROUP BY person_id HAVING bool_or(steps & {entry} <> 0)) "));
     let strict = q.order == FunnelOrderMode::Strict;
-    sql.push("SELECT 0 AS part, p.idx, ev.ts, ev.steps, ev.excl, ");
-    sql.push(if strict { "ev.event_id::VARCHAR" } else { "NULL::VARCHAR" });
-    sql.push(" AS eid, NULL::VARCHAR AS pid, NULL::VARCHAR AS bd, TRUE AS deep ");
-    sql.push("FROM ev JOIN p ON p.person_id = ev.person_id AND p.deep UNION ALL SELECT 1, idx, 0, 0, 0, NULL, ");
-    sql.push(if with_persons { "person_id::VARCHAR, bd" } else { "NULL, NULL" });
-    sql.push(", deep FROM p");
+    sql.push("SELECT 0 AS part, p.idx, ev.ts, ev.steps, ev.excl");
+    if strict {
+        sql.push(", ev.event_id::VARCHAR AS eid");
+    }
+    if with_persons {
+        sql.push(", NULL::VARCHAR AS pid, NULL::VARCHAR AS bd, TRUE AS deep");
+    }
+    sql.push(" FROM ev JOIN p ON p.person_id = ev.person_id AND p.deep UNION ALL ");
+    if with_persons {
+        sql.push("SELECT 1, idx, 0, 0, 0");
+        if strict {
+            sql.push(", NULL");
+        }
+        sql.push(", person_id::VARCHAR, bd, deep FROM p");
+    } else {
+        // Only how many persons stopped at step 1: one row, the count in `idx`.
+        sql.push("SELECT 2, count(*), 0, 0, 0");
+        if strict {
+            sql.push(", NULL");
+        }
+        sql.push(" FROM p WHERE NOT deep");
+    }
     sql
 }
 
@@ -143,45 +158,61 @@ struct Gathered {
     /// Strict funnels only: where each row's event id is, for ties.
     eid_ref: Vec<(u32, u32)>,
     eids: Vec<arrow::array::StringArray>,
+    /// Persons who stopped at step 1, when they are only counted (no
+    /// breakdown, no drill-down).
+    shallow: u64,
 }
 
 impl Gathered {
     fn new(batches: &[arrow::record_batch::RecordBatch]) -> Result<Gathered> {
+        let index = |v: i64| usize::try_from(v - 1).map_err(|_| QueryError::Shape("person index".into()));
         let (mut idx, mut events, mut eid_ref, mut eids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut persons: Vec<(String, Option<String>, bool)> = Vec::new();
+        let mut shallow = 0;
         for (b, batch) in batches.iter().enumerate() {
-            let (part, ix, ts, steps, excl, eid, pid, bd, deep) = (
+            let (part, ix, ts, steps, excl) = (
                 rows::i64s(batch, "part")?,
                 rows::i64s(batch, "idx")?,
                 rows::i64s(batch, "ts")?,
                 rows::i64s(batch, "steps")?,
                 rows::i64s(batch, "excl")?,
-                rows::strs(batch, "eid")?,
-                rows::strs(batch, "pid")?,
-                rows::strs(batch, "bd")?,
-                rows::bools(batch, "deep")?,
             );
+            let optional = |name: &str| batch.column_by_name(name).map(|_| rows::strs(batch, name)).transpose();
+            let (eid, pid, bd) = (optional("eid")?, optional("pid")?, optional("bd")?);
+            let deep = batch.column_by_name("deep").map(|_| rows::bools(batch, "deep")).transpose()?;
             for i in 0..batch.num_rows() {
-                let person = usize::try_from(ix.value(i) - 1).map_err(|_| QueryError::Shape("person index".into()))?;
-                if part.value(i) == 1 {
-                    if persons.len() <= person {
-                        persons.resize(person + 1, (String::new(), None, false));
+                match part.value(i) {
+                    2 => {
+                        shallow += ix.value(i).max(0) as u64;
+                        continue;
                     }
-                    persons[person] =
-                        (rows::opt_str(&pid, i).unwrap_or_default(), rows::opt_str(&bd, i), deep.value(i));
-                    continue;
+                    1 => {
+                        let person = index(ix.value(i))?;
+                        if persons.len() <= person {
+                            persons.resize(person + 1, (String::new(), None, false));
+                        }
+                        persons[person] = (
+                            pid.as_ref().and_then(|a| rows::opt_str(a, i)).unwrap_or_default(),
+                            bd.as_ref().and_then(|a| rows::opt_str(a, i)),
+                            deep.as_ref().is_none_or(|a| a.value(i)),
+                        );
+                        continue;
+                    }
+                    _ => {}
                 }
-                idx.push(person as u32);
+                idx.push(index(ix.value(i))? as u32);
                 events.push(FunnelEvent {
                     ts: ts.value(i),
                     steps: steps.value(i) as u32,
                     exclusions: excl.value(i) as u32,
                 });
-                if !eid.is_null(i) {
+                if eid.is_some() {
                     eid_ref.push((b as u32, i as u32));
                 }
             }
-            eids.push(eid);
+            if let Some(e) = eid {
+                eids.push(e);
+            }
         }
         let n = idx.iter().map(|&p| p as usize + 1).max().unwrap_or(0).max(persons.len());
         let mut start = vec![0usize; n + 1];
@@ -197,7 +228,7 @@ impl Gathered {
             order[fill[p as usize]] = row as u32;
             fill[p as usize] += 1;
         }
-        Ok(Gathered { events, order, start, persons, eid_ref, eids })
+        Ok(Gathered { events, order, start, persons, eid_ref, eids, shallow })
     }
 
     fn persons(&self) -> usize {
@@ -300,6 +331,8 @@ fn evaluate_all(q: &FunnelQuery, spec: &FunnelSpec, g: &Gathered) -> Result<Part
     });
     let mut total = a.map_err(|_| QueryError::Shape("funnel evaluation panicked".into()))??;
     total.merge(b?);
+    // Persons only counted: they reached step 1.
+    total.overall.counts[0] += g.shallow;
     Ok(total)
 }
 

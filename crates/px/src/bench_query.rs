@@ -31,6 +31,10 @@ pub struct QueryArgs {
     /// Timed runs per query (after one warm-up run).
     #[arg(long, default_value_t = 5)]
     runs: usize,
+    /// Time this SQL instead (it may read `{events}`, `{persons}`,
+    /// `{distinct_ids}`): for working on the generated SQL.
+    #[arg(long)]
+    sql: Vec<String>,
 }
 
 const SCOPE: ProjectScope = ProjectScope { tenant_id: TenantId(1), project_id: ProjectId(1) };
@@ -150,6 +154,19 @@ pub async fn run(args: QueryArgs) -> Result<()> {
     let end = config.start_micros + i64::from(DAYS) * MICROS_PER_DAY;
     let ctx = Context { scope: SCOPE, timezone: "UTC".into(), now: end };
     println!("{events} events, {} runs per query (median)\n", args.runs);
+    if !args.sql.is_empty() {
+        for sql in &args.sql {
+            let mut times = Vec::new();
+            for _ in 0..=args.runs {
+                let started = Instant::now();
+                store.query(SCOPE, sql.clone(), Vec::new()).await?;
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            times.remove(0);
+            println!("p50 {:>8.1} ms  {sql}", median(times));
+        }
+        return Ok(());
+    }
     let mut results = Vec::new();
     let mut px_ms = std::collections::HashMap::new();
     for (name, q) in queries() {
