@@ -247,3 +247,29 @@ async fn a_refused_key_fails_the_batch_without_retries() {
     client.flush().await;
     assert_eq!(client.stats(), Stats { captured: 3, sent: 3, failed: 3, ..Stats::default() });
 }
+
+/// `px simulate --http` sends through px-client: every simulated event
+/// arrives once.
+#[tokio::test]
+async fn simulate_over_http_goes_through_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = PxServer::start(bin(), dir.path(), &[("PX_ADMIN_PASSWORD", "admin-password-1")]);
+    let keys = create_project(bin(), dir.path(), "sim", None);
+    let out = px(
+        bin(),
+        dir.path(),
+        &["simulate", "--http", &server.url(""), "--key", &keys.ingest_key, "--days", "1", "--visitors-per-day", "30"],
+    );
+    let sent: u64 = out.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{out}"));
+    assert!(sent > 30, "{out}");
+    let page: serde_json::Value = reqwest::Client::new()
+        .get(server.url(&format!("/api/v1/projects/{}/events?limit=1", keys.project_id)))
+        .bearer_auth(&keys.secret_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["total"].as_u64(), Some(sent), "{out}");
+}
