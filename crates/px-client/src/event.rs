@@ -155,10 +155,10 @@ impl Event {
         }
         event.session_id = wire.session_id.as_ref().and_then(text);
         event.properties = wire.properties.unwrap_or_default();
-        if let Some(ctx) = wire.context {
-            if let Ok(Value::Object(m)) = serde_json::to_value(ctx) {
-                event.context = m.into_iter().filter(|(_, v)| !v.is_null()).collect();
-            }
+        if let Some(ctx) = wire.context
+            && let Ok(Value::Object(m)) = serde_json::to_value(ctx)
+        {
+            event.context = m.into_iter().filter(|(_, v)| !v.is_null()).collect();
         }
         event.set = wire.set.unwrap_or_default();
         event.set_once = wire.set_once.unwrap_or_default();
