@@ -141,14 +141,23 @@ pub async fn sessions(runner: &Runner<'_>, ctx: &Context, q: &SessionsQuery) -> 
         base.push(" AND e.person_id::VARCHAR = ").bind(pid);
     }
     base.push(" GROUP BY e.session_id");
+    // The summary covers every session of the range, the page only its
+    // slice: `m LEFT JOIN page` answers the summary even past the last page.
+    let bounced = |sql: &mut Sql, prefix: &str| {
+        sql.push(&format!("({prefix}pageviews <= 1 AND {prefix}ended - {prefix}started < ")).bind(BOUNCE_MICROS);
+        sql.push(")");
+    };
     let mut sql = Sql::new();
-    sql.push("WITH s AS (").append(base).push(") ");
-    sql.push("SELECT *, ended - started AS duration, (pageviews <= 1 AND ended - started < ").bind(BOUNCE_MICROS);
-    sql.push(") AS bounced, count(*) OVER () AS total_sessions, ");
-    sql.push("avg(CASE WHEN pageviews <= 1 AND ended - started < ").bind(BOUNCE_MICROS);
-    sql.push(" THEN 1.0 ELSE 0.0 END) OVER () AS bounce_rate, ");
-    sql.push("avg(ended - started) OVER () AS avg_duration, avg(pageviews) OVER () AS pages_per_session ");
-    sql.push("FROM s ORDER BY started DESC, sid LIMIT ").bind(q.limit as i64).push(" OFFSET ").bind(q.offset as i64);
+    sql.push("WITH s AS (").append(base).push("), ");
+    sql.push("m AS (SELECT count(*) AS total_sessions, avg(CASE WHEN ");
+    bounced(&mut sql, "");
+    sql.push(" THEN 1.0 ELSE 0.0 END) AS bounce_rate, avg(ended - started) AS avg_duration, ");
+    sql.push("avg(pageviews) AS pages_per_session FROM s), ");
+    sql.push("page AS (SELECT * FROM s ORDER BY started DESC, sid LIMIT ").bind(q.limit as i64);
+    sql.push(" OFFSET ").bind(q.offset as i64).push(") ");
+    sql.push("SELECT page.*, ");
+    bounced(&mut sql, "page.");
+    sql.push(" AS bounced, m.* FROM m LEFT JOIN page ON TRUE ORDER BY page.started DESC, page.sid");
     let mut out = Vec::new();
     let mut summary =
         json!({ "sessions": 0, "bounce_rate": 0.0, "avg_duration_seconds": 0.0, "pages_per_session": 0.0 });
@@ -174,10 +183,13 @@ pub async fn sessions(runner: &Runner<'_>, ctx: &Context, q: &SessionsQuery) -> 
         for i in 0..batch.num_rows() {
             summary = json!({
                 "sessions": total.value(i),
-                "bounce_rate": rate.value(i),
-                "avg_duration_seconds": dur.value(i) / 1e6,
-                "pages_per_session": pps.value(i),
+                "bounce_rate": rows::opt_f64(&rate, i).unwrap_or(0.0),
+                "avg_duration_seconds": rows::opt_f64(&dur, i).unwrap_or(0.0) / 1e6,
+                "pages_per_session": rows::opt_f64(&pps, i).unwrap_or(0.0),
             });
+            if sid.is_null(i) {
+                continue;
+            }
             out.push(json!({
                 "session_id": sid.value(i),
                 "person_id": person.value(i),

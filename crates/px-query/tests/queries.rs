@@ -330,6 +330,10 @@ async fn people_timeline_and_sessions() {
     let s1 = s["sessions"].as_array().unwrap().iter().find(|x| x["session_id"] == "s1").unwrap();
     assert_eq!((s1["entry_path"].as_str(), s1["exit_path"].as_str()), (Some("/"), Some("/pricing")));
     assert_eq!(s1["duration_seconds"], 60.0);
+    // Past the last page the summary still covers the whole range.
+    let past = f.run(NOW, json!({"kind":"sessions","date_range":{"from":"-1d"},"offset":10})).await;
+    assert_eq!(past["summary"]["sessions"], 2);
+    assert_eq!(past["sessions"].as_array().unwrap().len(), 0);
     let mine = f.run(NOW, json!({"kind":"sessions","distinct_id":"user-1","date_range":{"from":"-1d"}})).await;
     assert_eq!(mine["summary"]["sessions"], 1);
 }
