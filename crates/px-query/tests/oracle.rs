@@ -289,8 +289,18 @@ async fn both(f: &mut Fixture, data: &Data, q: Value) -> (Value, Value) {
         Query::Lifecycle(l) => (engine["series"].clone(), oracle::lifecycle(data, &l, &span_of(&q, "-7d"))),
         Query::Paths(p) => (engine["edges"].clone(), oracle::paths(data, &p, &span_of(&q, "-7d"))),
         Query::Funnel(fq) => {
-            let got: Vec<u64> =
-                engine["steps"].as_array().unwrap().iter().map(|s| s["count"].as_u64().unwrap()).collect();
+            let counts = |a: &Value| -> Vec<u64> {
+                a["steps"].as_array().unwrap().iter().map(|s| s["count"].as_u64().unwrap()).collect()
+            };
+            let got = counts(&engine);
+            // Asking for the persons of a step takes the path that lists
+            // every person instead of counting those who stop at step 1:
+            // both must agree, and the listed persons must add up.
+            let mut listing = q.clone();
+            listing["persons"] = json!({"step": 1, "limit": 1000});
+            let listed = f.run(NOW, listing).await;
+            assert_eq!(got, counts(&listed), "counting and listing persons disagree: {q}");
+            assert_eq!(listed["persons"]["total"].as_u64(), got.get(1).copied(), "{q}");
             (json!(got), json!(oracle::funnel(data, &fq, &span_of(&q, "-7d"))))
         }
         other => panic!("not generated: {other:?}"),
