@@ -405,12 +405,20 @@ pub fn paths(data: &Data, q: &PathsQuery, span: &Span) -> Value {
     }
     let mut weights: BTreeMap<(i64, String, String), i64> = BTreeMap::new();
     for rows in sessions.values() {
+        // Time order; nodes at the same instant by name.
+        let mut timed: Vec<(Micros, String)> = rows
+            .iter()
+            .map(|r| {
+                let node = match q.item {
+                    PathItem::Pageviews => r.enrichment.path.clone().unwrap_or_else(|| "/".into()),
+                    PathItem::Events => r.event.clone(),
+                };
+                (r.timestamp, node)
+            })
+            .collect();
+        timed.sort();
         let mut seq: Vec<String> = Vec::new();
-        for r in rows {
-            let node = match q.item {
-                PathItem::Pageviews => r.enrichment.path.clone().unwrap_or_else(|| "/".into()),
-                PathItem::Events => r.event.clone(),
-            };
+        for (_, node) in timed {
             if seq.last() != Some(&node) {
                 seq.push(node);
             }
