@@ -65,9 +65,11 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
         .chain(q.exclusions.iter().flat_map(|x| x.filters.iter()))
         .chain(q.common.filters.iter());
     let mut ev = Sql::new();
-    ev.push("SELECT e.person_id, epoch_us(e.timestamp) AS ts, e.event_id, (")
-        .append(mask)
-        .push(")::BIGINT AS steps, (");
+    // The event id only breaks ties: for first-touch breakdown values and in
+    // strict funnels. Leaving it out elsewhere keeps the gathered rows narrow.
+    let needs_id = q.breakdown.is_some() || q.order == FunnelOrderMode::Strict;
+    ev.push("SELECT e.person_id, epoch_us(e.timestamp) AS ts, ");
+    ev.push(if needs_id { "e.event_id, (" } else { "(" }).append(mask).push(")::BIGINT AS steps, (");
     ev.append(excl).push(")::BIGINT AS excl, ");
     match &q.breakdown {
         Some(p) => {
