@@ -114,14 +114,17 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
         if q.order == FunnelOrderMode::Unordered { "TRUE".to_string() } else { "bool_or(steps & 2 <> 0)".into() };
     let mut sql = Sql::new();
     sql.push("WITH ev AS (").append(ev).push("), ");
-    sql.push("p AS (SELECT person_id, row_number() OVER (ORDER BY person_id) AS idx, ");
     let bd = if q.breakdown.is_some() {
         format!("arg_min(bd, (ts, event_id)) FILTER (WHERE steps & {entry} <> 0)")
     } else {
         "NULL::VARCHAR".to_string()
     };
-    sql.push(&format!("{bd} AS bd, {deep} AS deep "));
-    sql.push(&format!("FROM ev GROUP BY person_id HAVING bool_or(steps & {entry} <> 0)) "));
+    sql.push(&format!("everyone AS (SELECT person_id, {bd} AS bd, {deep} AS deep "));
+    sql.push(&format!("FROM ev GROUP BY person_id HAVING bool_or(steps & {entry} <> 0)), "));
+    // Only listed persons need an index: when persons are only counted,
+    // that is the deep ones (fewer to sort, a smaller join).
+    sql.push("p AS (SELECT *, row_number() OVER (ORDER BY person_id) AS idx FROM everyone");
+    sql.push(if with_persons { ") " } else { " WHERE deep) " });
     let strict = q.order == FunnelOrderMode::Strict;
     sql.push("SELECT 0 AS part, p.idx, ev.ts, ev.steps, ev.excl");
     if strict {
@@ -143,7 +146,7 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
         if strict {
             sql.push(", NULL");
         }
-        sql.push(" FROM p WHERE NOT deep");
+        sql.push(" FROM everyone WHERE NOT deep");
     }
     sql
 }
