@@ -46,3 +46,23 @@ async fn sqlite_meta_store_passes_the_suite() {
     let meta = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).await.unwrap();
     suites::meta_store::run_all(&meta).await;
 }
+
+#[tokio::test]
+async fn a_runaway_analytics_query_is_interrupted_and_the_store_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None)
+        .unwrap()
+        .with_query_timeout(std::time::Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    // Hours of work for a 2-core machine.
+    let err = store
+        .query(suites::event_store::A, "SELECT count(*) FROM range(1000000000000) a".into(), Vec::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, px_store::StoreError::Unavailable(_)), "{err}");
+    assert!(err.to_string().contains("0.2 s"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "the interrupt did not stop the query");
+    // Later statements run as usual.
+    let ok = store.query(suites::event_store::A, "SELECT 42 AS answer".into(), Vec::new()).await.unwrap();
+    assert_eq!(ok[0].num_rows(), 1);
+}

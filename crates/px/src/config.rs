@@ -48,11 +48,19 @@ pub struct IngestConfig {
     pub geoip_db: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
     /// DuckDB's memory limit, e.g. "2GB" (default: DuckDB's, 80% of RAM).
     pub duckdb_memory_limit: Option<String>,
+    /// Analytics queries running longer are stopped (answered 503).
+    pub query_timeout_secs: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { duckdb_memory_limit: None, query_timeout_secs: px_store::duckdb::DEFAULT_QUERY_TIMEOUT.as_secs() }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +195,9 @@ impl PxConfig {
         if l.max_events_per_batch == 0 {
             p.push("ingest.limits.max_events_per_batch must be at least 1".into());
         }
+        if !(1..=3600).contains(&self.store.query_timeout_secs) {
+            p.push("store.query_timeout_secs must be 1 to 3600".into());
+        }
         if l.max_decompressed_bytes < l.max_body_bytes {
             p.push("ingest.limits.max_decompressed_bytes must be at least ingest.limits.max_body_bytes".into());
         }
@@ -220,6 +231,7 @@ mod tests {
     fn defaults_just_work() {
         let c = load(Some(Path::new("/dev/null")), &env(&[])).unwrap();
         assert_eq!(c.server.port, 8000);
+        assert_eq!(c.store.query_timeout_secs, 60);
         assert_eq!(c.server.bind.to_string(), "127.0.0.1");
         assert_eq!(c.data_dir, PathBuf::from("./px-data"));
     }
@@ -262,9 +274,14 @@ mod tests {
     fn every_problem_is_reported_with_its_key() {
         let errs = load(
             Some(Path::new("/dev/null")),
-            &env(&[("PX_ADMIN_PASSWORD", "short"), ("PX_SERVER__MAX_COMMIT_EVENTS", "0")]),
+            &env(&[
+                ("PX_ADMIN_PASSWORD", "short"),
+                ("PX_SERVER__MAX_COMMIT_EVENTS", "0"),
+                ("PX_STORE__QUERY_TIMEOUT_SECS", "0"),
+            ]),
         )
         .unwrap_err();
+        assert!(errs.iter().any(|e| e.contains("store.query_timeout_secs must be 1 to 3600")), "{errs:?}");
         assert!(errs.iter().any(|e| e.contains("bootstrap.admin_password")), "{errs:?}");
         assert!(errs.iter().any(|e| e.contains("server.max_commit_events")), "{errs:?}");
         let errs = load(Some(Path::new("/dev/null")), &env(&[("PX_SERVER__PROT", "1")])).unwrap_err();

@@ -44,6 +44,7 @@ pub async fn open_stores(config: &PxConfig) -> Result<Stores> {
     let path = config.events_db();
     let limit = config.store.duckdb_memory_limit.clone();
     let events = tokio::task::spawn_blocking(move || DuckDbEventStore::open(&path, limit.as_deref())).await??;
+    let events = events.with_query_timeout(std::time::Duration::from_secs(config.store.query_timeout_secs));
     Ok(Stores { events: Arc::new(events), meta })
 }
 

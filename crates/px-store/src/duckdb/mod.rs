@@ -23,6 +23,7 @@ use px_core::time::Micros;
 use px_core::{ProjectId, ProjectScope};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
 
 struct Writer {
@@ -34,7 +35,13 @@ pub struct DuckDbEventStore {
     writer: Arc<Mutex<Writer>>,
     /// A connection kept only to clone read connections from.
     reader_root: Arc<Mutex<Connection>>,
+    /// Analytics statements running longer are interrupted: one runaway
+    /// query must not hold a core forever.
+    query_timeout: Duration,
 }
+
+/// Default time limit of an analytics statement.
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl DuckDbEventStore {
     /// Opens (creating if needed) the database file at `path`.
@@ -73,7 +80,14 @@ impl DuckDbEventStore {
         Ok(Self {
             writer: Arc::new(Mutex::new(Writer { conn, graph })),
             reader_root: Arc::new(Mutex::new(reader_root)),
+            query_timeout: DEFAULT_QUERY_TIMEOUT,
         })
+    }
+
+    /// Sets the time limit of analytics statements ([`EventStore::query`]).
+    pub fn with_query_timeout(mut self, limit: Duration) -> Self {
+        self.query_timeout = limit;
+        self
     }
 
     /// Appends events to the events table only, in one transaction, with no
@@ -201,7 +215,22 @@ impl EventStore for DuckDbEventStore {
         sql: String,
         params: Vec<SqlParam>,
     ) -> Result<Vec<::arrow::record_batch::RecordBatch>> {
-        self.read(move |c| read::query(c, scope, &sql, params)).await
+        let conn = self.reader()?;
+        let interrupt = conn.interrupt_handle();
+        let mut task = tokio::task::spawn_blocking(move || read::query(&conn, scope, &sql, params));
+        match tokio::time::timeout(self.query_timeout, &mut task).await {
+            Ok(done) => done?,
+            Err(_) => {
+                interrupt.interrupt();
+                // The interrupted statement fails at once; wait for it so
+                // its thread and connection are free before answering.
+                let _ = task.await;
+                Err(StoreError::Unavailable(format!(
+                    "the query ran longer than {} s and was stopped; narrow its date range or filters",
+                    self.query_timeout.as_secs_f64()
+                )))
+            }
+        }
     }
 
     async fn list_events(&self, scope: ProjectScope, query: EventQuery) -> Result<EventPage> {
