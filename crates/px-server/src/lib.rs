@@ -38,6 +38,8 @@ pub struct AppState {
     pub ready: AtomicBool,
     pub trust_forwarded_for: bool,
     pub login_session_hours: i64,
+    /// Login attempts per client address and per account.
+    pub login_throttle: ratelimit::Throttle,
     /// Memory budget of in-flight ingest requests, in KiB permits.
     pub ingest_budget: tokio::sync::Semaphore,
     pub ingest_budget_kib: u32,
@@ -149,6 +151,9 @@ pub async fn start(
         ready: AtomicBool::new(false),
         trust_forwarded_for: config.trust_forwarded_for,
         login_session_hours: config.login_session_hours,
+        // 10 attempts at once, then one every 6 s: a person mistyping never
+        // notices; a guesser gets 10 tries a minute.
+        login_throttle: ratelimit::Throttle::new(10, 10),
         ingest_budget: tokio::sync::Semaphore::new(budget_kib as usize),
         ingest_budget_kib: budget_kib,
     });

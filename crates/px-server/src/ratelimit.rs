@@ -50,6 +50,51 @@ impl RateLimiter {
     }
 }
 
+/// GCRA by text key (a client address, an e-mail), for endpoints worth
+/// guessing at, like login. Keys whose budget is full again are forgotten
+/// once the table grows, so memory stays bounded by recent activity.
+pub struct Throttle {
+    interval: f64,
+    tolerance: f64,
+    tat: Mutex<HashMap<String, f64>>,
+    epoch: Instant,
+}
+
+/// Keys kept before the idle ones are swept.
+const THROTTLE_SWEEP_AT: usize = 10_000;
+
+impl Throttle {
+    /// `per_minute` attempts a minute on average, `burst` at once.
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        let interval = 60.0 / f64::from(per_minute.max(1));
+        Self {
+            interval,
+            tolerance: f64::from(burst.max(1)) * interval,
+            tat: Mutex::new(HashMap::new()),
+            epoch: Instant::now(),
+        }
+    }
+
+    /// Admits one attempt for `key`, or says how long to wait.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        self.check_at(key, self.epoch.elapsed().as_secs_f64())
+    }
+
+    fn check_at(&self, key: &str, now: f64) -> Result<(), Duration> {
+        let mut tat = self.tat.lock();
+        if tat.len() >= THROTTLE_SWEEP_AT {
+            tat.retain(|_, t| *t > now);
+        }
+        let current = tat.get(key).copied().unwrap_or(now).max(now);
+        let next = current + self.interval;
+        if next - now > self.tolerance {
+            return Err(Duration::from_secs_f64((next - self.tolerance - now).max(0.001)));
+        }
+        tat.insert(key.to_string(), next);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +129,17 @@ mod tests {
         assert!(l.check_at(ProjectId(1), "nope", 1, 0.0).is_err());
         assert!(l.check_at(ProjectId(2), "free", 200, 0.0).is_ok());
         assert!(l.check_at(ProjectId(3), "big", 1_000_000, 0.0).is_ok());
+    }
+
+    #[test]
+    fn throttle_allows_a_burst_then_the_rate_per_key() {
+        let t = Throttle::new(6, 3); // one every 10 s, 3 at once
+        for _ in 0..3 {
+            assert!(t.check_at("1.2.3.4", 0.0).is_ok());
+        }
+        let wait = t.check_at("1.2.3.4", 0.0).unwrap_err();
+        assert!((wait.as_secs_f64() - 10.0).abs() < 1e-6, "{wait:?}");
+        assert!(t.check_at("5.6.7.8", 0.0).is_ok(), "keys are independent");
+        assert!(t.check_at("1.2.3.4", 10.0).is_ok());
     }
 }

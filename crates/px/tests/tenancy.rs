@@ -117,3 +117,22 @@ async fn revoked_keys_stop_working() {
     px(bin(), dir.path(), &["admin", "key", "revoke", "--project", &a.project_id.to_string(), &ingest_id.to_string()]);
     assert_eq!(send().await.unwrap().status(), 401);
 }
+
+#[tokio::test]
+async fn password_guessing_is_throttled() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = PxServer::start(bin(), dir.path(), &[("PX_ADMIN_PASSWORD", "admin-password-1")]);
+    let c = Client::new();
+    let login = |password: &str| {
+        c.post(server.url("/api/v1/auth/login")).json(&json!({"email": "admin@px.local", "password": password})).send()
+    };
+    // Ten wrong guesses are answered as wrong; the eleventh is refused
+    // before the password is even checked, with the time to wait.
+    for _ in 0..10 {
+        assert_eq!(login("guess").await.unwrap().status(), 401);
+    }
+    let refused = login("admin-password-1").await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=10).contains(&wait), "{wait}");
+}
