@@ -25,8 +25,8 @@ pub(crate) enum Stream {
     /// Per new visitor: the anonymous id.
     AnonymousId = 3,
     /// Per session: the draws of a scenario's frictions, kept apart from the
-    /// session's own stream so a session no friction touches is generated
-    /// exactly as without the scenario.
+    /// session's own stream so a session no friction touches makes the same
+    /// choices as without the scenario.
     Friction = 4,
 }
 

@@ -9,8 +9,10 @@
 //! each friction actually changed; [`Labels`] is that ground truth as JSON.
 //!
 //! Frictions draw from their own random stream per session, so a session no
-//! friction touches comes out byte-identical to the baseline, and a scenario
-//! without frictions reproduces the baseline exactly.
+//! friction touches makes the same random choices as in the baseline (only
+//! knock-on effects differ: a failed signup shifts later user numbers, a
+//! lost upgrade keeps a person on the free plan), and a scenario without
+//! frictions reproduces the baseline exactly.
 
 mod labels;
 mod parse;
