@@ -11,7 +11,8 @@
 //!
 //! Layout: `calendar` (days, seasonality, releases), `catalog` (static
 //! tables), `visitor` (people and their returns), `session` (one visit),
-//! `emit` (wire JSON), `estimate` (expected volume), `model` (the rates).
+//! `emit` (wire JSON), `estimate` (expected volume), `model` (the rates),
+//! `scenario` (injected frictions and their labels).
 //! What the data contains is documented for users in `docs/simulate.md`.
 
 mod calendar;
@@ -20,18 +21,21 @@ mod emit;
 mod estimate;
 mod model;
 mod sample;
+mod scenario;
 mod session;
 mod visitor;
 
 use calendar::{DAY_MICROS, Day, HOUR_WEIGHTS};
 use model::Model;
 use sample::{SimRng, Stream};
+use scenario::Injector;
 use serde_json::Value;
 use session::{Env, Recorder, Session};
 use std::collections::VecDeque;
 use visitor::{ReturnQueue, Visitor};
 
 pub use estimate::approx_events;
+pub use scenario::{FrictionLabel, Labels, Scenario, ScenarioError};
 
 /// What to simulate.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -59,6 +63,8 @@ pub struct Simulator {
     recorder: Recorder,
     buffer: VecDeque<Value>,
     emitted: u64,
+    /// The scenario being injected, if any.
+    injector: Option<Injector>,
 }
 
 /// Progress through one day: new visitors first, then returning ones.
@@ -87,7 +93,24 @@ impl Simulator {
             recorder: Recorder::default(),
             buffer: VecDeque::new(),
             emitted: 0,
+            injector: None,
         }
+    }
+
+    /// A simulator that injects `scenario`'s frictions into the baseline
+    /// traffic of `config`. A scenario without frictions gives exactly the
+    /// baseline.
+    pub fn with_scenario(config: SimConfig, scenario: Scenario) -> Self {
+        let injector = Injector::new(scenario, config.start_micros);
+        Simulator { injector: Some(injector), ..Simulator::new(config) }
+    }
+
+    /// The scenario's ground truth: what each friction was and how many
+    /// sessions and persons it changed so far. Complete once
+    /// [`Simulator::next_batch`] has returned `None`; `None` without a
+    /// scenario.
+    pub fn labels(&self) -> Option<Labels> {
+        self.injector.as_ref().map(|i| i.labels(self.config.seed))
     }
 
     /// Next batch of up to `max` events as native wire JSON objects, in
@@ -185,27 +208,53 @@ impl Simulator {
             }
         };
         let stale = day.release_day && sample::chance(&mut rng, self.model.stale_clients);
-        let env = Env {
+        let version = if stale { day.version.saturating_sub(1) } else { day.version };
+        let candidates = match &self.injector {
+            Some(inj) => inj.candidates(&visitor, version, day.start, day.end()),
+            None => Vec::new(),
+        };
+        let attempt = Attempt {
             model: &self.model,
             day,
-            version: if stale { day.version.saturating_sub(1) } else { day.version },
+            version,
             stale,
             vitals: sample::chance(&mut rng, self.model.vitals_sample),
+            fx_key: sample::key(seed, Stream::Friction, u64::from(day.index), slot),
         };
-        self.recorder.clear();
-        Session::new(&mut rng, &mut self.recorder, &mut visitor, &env, &mut self.users).run();
-        visitor.visits = visitor.visits.saturating_add(1);
-
-        let start = day.start + session_start(&mut rng, &visitor, self.recorder.duration());
+        // Whether a friction applies depends on when the session starts,
+        // which is only drawn once the session is generated (its length
+        // decides how far it must stay from midnight). So a session that may
+        // meet a friction is generated with the frictions of its day, then,
+        // if its start falls outside some of their windows, once more from
+        // the same random state with only those it is inside. Sessions no
+        // friction can touch take the first path only, unchanged. (A session
+        // whose start then moves across a boundary keeps the frictions of
+        // its second attempt; the labels count what was applied.)
+        let before = (!candidates.is_empty()).then(|| (visitor, self.users, rng.clone()));
+        let (mut hits, mut start) = attempt.play(
+            &mut rng,
+            &mut self.recorder,
+            &mut visitor,
+            &mut self.users,
+            self.injector.as_ref(),
+            &candidates,
+        );
+        if let (Some(inj), Some(before)) = (&self.injector, before) {
+            let actual = inj.active_at(&candidates, day.start + start);
+            if actual != candidates {
+                (visitor, self.users, rng) = before;
+                (hits, start) =
+                    attempt.play(&mut rng, &mut self.recorder, &mut visitor, &mut self.users, Some(inj), &actual);
+            }
+        }
+        if let Some(inj) = &mut self.injector {
+            inj.record(&hits, visitor.number);
+        }
+        let start = day.start + start;
         let anonymous_id = visitor.anonymous_id(seed);
         let user_id = visitor.user_id();
-        let meta = emit::Meta {
-            anonymous_id: &anonymous_id,
-            user_id: user_id.as_deref(),
-            version: env.version,
-            start,
-            day_end: day.end(),
-        };
+        let meta =
+            emit::Meta { anonymous_id: &anonymous_id, user_id: user_id.as_deref(), version, start, day_end: day.end() };
         emit::session(&mut self.recorder, &visitor, &meta, &mut rng, &mut self.buffer);
 
         if let Some(gap) = visitor.next_visit(&mut rng, &self.model, day, self.config.start_micros)
@@ -213,6 +262,48 @@ impl Simulator {
         {
             self.queue.schedule(gap, visitor);
         }
+    }
+}
+
+/// What one generation of a session needs besides the mutable state.
+struct Attempt<'a> {
+    model: &'a Model,
+    day: &'a Day,
+    version: usize,
+    stale: bool,
+    vitals: bool,
+    /// Seed of the session's friction stream.
+    fx_key: u64,
+}
+
+impl Attempt<'_> {
+    /// Generates the session into `recorder` with the frictions `active`,
+    /// and draws its start: the frictions that changed it and the start's
+    /// offset within the day.
+    fn play(
+        &self,
+        rng: &mut SimRng,
+        recorder: &mut Recorder,
+        visitor: &mut Visitor,
+        users: &mut u32,
+        injector: Option<&Injector>,
+        active: &[usize],
+    ) -> (Vec<usize>, i64) {
+        let effects = injector.map(|i| i.effects(active)).unwrap_or_default();
+        let env = Env {
+            model: self.model,
+            day: self.day,
+            version: self.version,
+            stale: self.stale,
+            vitals: self.vitals,
+            frictions: &effects,
+        };
+        recorder.clear();
+        let fx = <SimRng as rand::SeedableRng>::seed_from_u64(self.fx_key);
+        let hits = Session::new(rng, recorder, visitor, &env, users, fx).run();
+        visitor.visits = visitor.visits.saturating_add(1);
+        let start = session_start(rng, visitor, recorder.duration());
+        (hits, start)
     }
 }
 

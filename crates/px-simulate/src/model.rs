@@ -79,6 +79,11 @@ pub(crate) struct Model {
     /// P(rage_click on export) when a user exports (slow on big reports).
     pub slow_export_rage: f64,
 
+    // Scenario frictions (see `scenario`).
+    /// P(a visitor gives up) after a step a `step_failure` broke; the others
+    /// retry and go on as usual.
+    pub give_up_after_failure: f64,
+
     // Signals.
     /// Share of sessions whose web vitals the SDK reports (its sample rate).
     pub vitals_sample: f64,
@@ -126,6 +131,8 @@ impl Default for Model {
             stale_clients: 0.5,
             chunk_error: 0.08,
             slow_export_rage: 0.06,
+
+            give_up_after_failure: 0.75,
 
             vitals_sample: 0.5,
             survey: 0.04,

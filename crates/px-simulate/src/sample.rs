@@ -24,6 +24,10 @@ pub(crate) enum Stream {
     Session = 2,
     /// Per new visitor: the anonymous id.
     AnonymousId = 3,
+    /// Per session: the draws of a scenario's frictions, kept apart from the
+    /// session's own stream so a session no friction touches makes the same
+    /// choices as without the scenario.
+    Friction = 4,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mix with good avalanche.
@@ -54,6 +58,12 @@ pub(crate) fn stream(seed: u64, stream: Stream, a: u64, b: u64) -> SimRng {
 /// True with probability `p` (clamped to [0, 1]).
 pub(crate) fn chance(rng: &mut SimRng, p: f64) -> bool {
     rng.random::<f64>() < p
+}
+
+/// Uniform draw in [0, 1): `chance(rng, p)` is `uniform(rng) < p`, for
+/// callers that compare one draw against several thresholds.
+pub(crate) fn uniform(rng: &mut SimRng) -> f64 {
+    rng.random::<f64>()
 }
 
 /// Uniform integer in `[lo, hi]`.

@@ -14,9 +14,9 @@ use px_ingest::decode::parse_batch;
 use px_ingest::enrich::RequestInfo;
 use px_server::AppState;
 use px_server::writer::WriterHandle;
-use px_simulate::{SimConfig, Simulator};
+use px_simulate::{Scenario, SimConfig, Simulator};
 use px_store::ScopedEvent;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Args)]
@@ -41,6 +41,13 @@ pub struct SimulateArgs {
     key: Option<String>,
     #[arg(long, default_value_t = 500)]
     batch_size: usize,
+    /// Inject the frictions of this scenario file (TOML, see
+    /// docs/simulate.md).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Write the scenario's ground truth (JSON) here after the run.
+    #[arg(long, requires = "scenario")]
+    labels: Option<PathBuf>,
 }
 
 /// Midnight UTC `days` days before today: the simulated range ends at
@@ -61,11 +68,10 @@ pub async fn feed_direct(
     pipeline: &Pipeline,
     writer: &WriterHandle,
     scope: ProjectScope,
-    sim: SimConfig,
+    simulator: &mut Simulator,
     batch_size: usize,
 ) -> Result<u64> {
     let settings = ProjectSettings::default();
-    let mut simulator = Simulator::new(sim);
     let mut total = 0u64;
     let req = RequestInfo::default();
     while let Some(batch) = simulator.next_batch(batch_size) {
@@ -108,7 +114,7 @@ pub async fn load_demo(state: &AppState, data_dir: &Path, visitors_per_day: u32)
     let days = 14;
     let sim = SimConfig { seed: 7, start_micros: default_start(days), days, visitors_per_day };
     tracing::info!(approx_events = px_simulate::approx_events(&sim), "loading the demo project");
-    let n = feed_direct(&state.pipeline, &state.writer, scope, sim, 1000).await?;
+    let n = feed_direct(&state.pipeline, &state.writer, scope, &mut Simulator::new(sim), 1000).await?;
     Ok(Some((keys, n)))
 }
 
@@ -119,9 +125,17 @@ pub async fn run(config: PxConfig, args: SimulateArgs) -> Result<()> {
     };
     let sim =
         SimConfig { seed: args.seed, start_micros: start, days: args.days, visitors_per_day: args.visitors_per_day };
+    let mut simulator = match &args.scenario {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let scenario = Scenario::from_toml(&text).with_context(|| format!("scenario {}", path.display()))?;
+            Simulator::with_scenario(sim, scenario)
+        }
+        None => Simulator::new(sim),
+    };
     let started = std::time::Instant::now();
     let n = match (&args.http, &args.key) {
-        (Some(url), Some(key)) => feed_http(url, key, sim, args.batch_size).await?,
+        (Some(url), Some(key)) => feed_http(url, key, &mut simulator, args.batch_size).await?,
         (Some(_), None) => bail!("--http needs --key (a project's ingest key)"),
         (None, _) => {
             let project = args.project.ok_or_else(|| anyhow!("--project is required without --http"))?;
@@ -139,9 +153,13 @@ pub async fn run(config: PxConfig, args: SimulateArgs) -> Result<()> {
             let metrics = Arc::new(px_server::metrics::Metrics::default());
             let (writer, _task) =
                 px_server::writer::start(Arc::clone(&stores.events), writer_config(&config), metrics).await?;
-            feed_direct(&crate::serve::pipeline(&config)?, &writer, scope, sim, args.batch_size).await?
+            feed_direct(&crate::serve::pipeline(&config)?, &writer, scope, &mut simulator, args.batch_size).await?
         }
     };
+    if let (Some(path), Some(labels)) = (&args.labels, simulator.labels()) {
+        let json = serde_json::to_vec_pretty(&labels)?;
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
     let secs = started.elapsed().as_secs_f64();
     println!("{n} events in {secs:.1} s ({:.0} events/s)", n as f64 / secs);
     Ok(())
@@ -161,11 +179,10 @@ pub fn writer_config(config: &PxConfig) -> px_server::writer::WriterConfig {
 
 /// Sends a simulation through a running server with the Rust server SDK
 /// (`px-client`): batched, gzipped, retried with the same event ids.
-async fn feed_http(url: &str, key: &str, sim: SimConfig, batch_size: usize) -> Result<u64> {
+async fn feed_http(url: &str, key: &str, simulator: &mut Simulator, batch_size: usize) -> Result<u64> {
     let mut config = px_client::Config::new(url.trim_end_matches('/'), key);
     config.batch_size = batch_size;
     let client = px_client::PxClient::new(config)?;
-    let mut simulator = Simulator::new(sim);
     while let Some(batch) = simulator.next_batch(batch_size) {
         for event in batch {
             let wire: px_core::WireEvent = serde_json::from_value(event)?;

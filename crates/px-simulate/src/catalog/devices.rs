@@ -15,6 +15,69 @@ pub(crate) enum Browser {
     Opera,
 }
 
+impl Browser {
+    pub(crate) const ALL: [Browser; 6] =
+        [Browser::Chrome, Browser::Safari, Browser::Edge, Browser::Firefox, Browser::SamsungInternet, Browser::Opera];
+
+    /// The name a browser breakdown shows (and scenario files use).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Browser::Chrome => "Chrome",
+            Browser::Safari => "Safari",
+            Browser::Edge => "Edge",
+            Browser::Firefox => "Firefox",
+            Browser::SamsungInternet => "Samsung Internet",
+            Browser::Opera => "Opera",
+        }
+    }
+}
+
+/// Operating system as a product, as an "OS" breakdown shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Os {
+    Windows,
+    Mac,
+    Linux,
+    Chrome,
+    Android,
+    Ios,
+}
+
+impl Os {
+    pub(crate) const ALL: [Os; 6] = [Os::Windows, Os::Mac, Os::Linux, Os::Chrome, Os::Android, Os::Ios];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Os::Windows => "Windows",
+            Os::Mac => "macOS",
+            Os::Linux => "Linux",
+            Os::Chrome => "ChromeOS",
+            Os::Android => "Android",
+            Os::Ios => "iOS",
+        }
+    }
+}
+
+/// Form factor, as a "device type" breakdown shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeviceType {
+    Desktop,
+    Mobile,
+    Tablet,
+}
+
+impl DeviceType {
+    pub(crate) const ALL: [DeviceType; 3] = [DeviceType::Desktop, DeviceType::Mobile, DeviceType::Tablet];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            DeviceType::Desktop => "desktop",
+            DeviceType::Mobile => "mobile",
+            DeviceType::Tablet => "tablet",
+        }
+    }
+}
+
 /// The JavaScript engine family, which decides how an error message and its
 /// stack are worded. Every browser on iOS is WebKit underneath.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +103,26 @@ pub(crate) enum DeviceClass {
 impl DeviceClass {
     pub(crate) fn is_mobile(self) -> bool {
         matches!(self, DeviceClass::IPhone | DeviceClass::AndroidPhone | DeviceClass::IPad)
+    }
+
+    /// iPads report iOS: their User-Agents are the iPhone's, not macOS's.
+    pub(crate) fn os(self) -> Os {
+        match self {
+            DeviceClass::WindowsPc => Os::Windows,
+            DeviceClass::Mac => Os::Mac,
+            DeviceClass::LinuxPc => Os::Linux,
+            DeviceClass::Chromebook => Os::Chrome,
+            DeviceClass::AndroidPhone => Os::Android,
+            DeviceClass::IPhone | DeviceClass::IPad => Os::Ios,
+        }
+    }
+
+    pub(crate) fn device_type(self) -> DeviceType {
+        match self {
+            DeviceClass::IPhone | DeviceClass::AndroidPhone => DeviceType::Mobile,
+            DeviceClass::IPad => DeviceType::Tablet,
+            _ => DeviceType::Desktop,
+        }
     }
 
     /// Screen sizes (CSS pixels) with their relative shares.

@@ -4,7 +4,7 @@
 //! element-level breakdowns look like they would on a real product.
 
 /// Something a visitor can click: CSS selector, tag name, visible text.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Element {
     pub selector: &'static str,
     pub tag: &'static str,

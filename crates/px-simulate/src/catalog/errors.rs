@@ -73,6 +73,43 @@ pub(crate) const CHUNK_LOAD: JsError = JsError {
     ),
 };
 
+/// The signup API answering 500: what a scenario's `step_failure` on
+/// `signup_completed` shows. Worded by the app's API client, so it reads the
+/// same on every engine; only the stack differs.
+pub(crate) const SIGNUP_FAILED: JsError = JsError {
+    source: "https://relay.example.com/assets/auth-5e21d8.js",
+    chromium: w(
+        "Error: Signup failed: 500 Internal Server Error",
+        "Error: Signup failed: 500 Internal Server Error\n    at SignupForm.submit (https://relay.example.com/assets/auth-5e21d8.js:1:7342)",
+    ),
+    webkit: w(
+        "Error: Signup failed: 500 Internal Server Error",
+        "submit@https://relay.example.com/assets/auth-5e21d8.js:1:7342",
+    ),
+    gecko: w(
+        "Error: Signup failed: 500 Internal Server Error",
+        "submit@https://relay.example.com/assets/auth-5e21d8.js:1:7342\n",
+    ),
+};
+
+/// The payment API rejecting a valid card: what a scenario's `step_failure`
+/// on `checkout_completed` shows.
+pub(crate) const PAYMENT_FAILED: JsError = JsError {
+    source: "https://relay.example.com/assets/checkout-3f9a1c.js",
+    chromium: w(
+        "Error: Payment failed: 502 Bad Gateway",
+        "Error: Payment failed: 502 Bad Gateway\n    at PaymentForm.confirm (https://relay.example.com/assets/checkout-3f9a1c.js:1:49120)",
+    ),
+    webkit: w(
+        "Error: Payment failed: 502 Bad Gateway",
+        "confirm@https://relay.example.com/assets/checkout-3f9a1c.js:1:49120",
+    ),
+    gecko: w(
+        "Error: Payment failed: 502 Bad Gateway",
+        "confirm@https://relay.example.com/assets/checkout-3f9a1c.js:1:49120\n",
+    ),
+};
+
 const RESIZE_OBSERVER: JsError = JsError {
     source: "https://relay.example.com/assets/dashboard-41c9aa.js",
     chromium: w("ResizeObserver loop completed with undelivered notifications.", ""),

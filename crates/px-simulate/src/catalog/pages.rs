@@ -72,6 +72,31 @@ pub(crate) const DOCS_TOPICS: &[(&str, &str, &str)] = &[
 ];
 
 impl Page {
+    /// Every page of the site, blog posts and docs topics included.
+    pub(crate) fn all() -> impl Iterator<Item = Page> {
+        let fixed = [
+            Page::Home,
+            Page::Pricing,
+            Page::Features,
+            Page::Signup,
+            Page::Login,
+            Page::Dashboard,
+            Page::Reports,
+            Page::Settings,
+            Page::Checkout,
+            Page::Payment,
+            Page::Success,
+        ];
+        let blog = (0..BLOG_POSTS.len()).map(|i| Page::Blog(i as u8));
+        let docs = (0..DOCS_TOPICS.len()).map(|i| Page::Docs(i as u8));
+        fixed.into_iter().chain(blog).chain(docs)
+    }
+
+    /// The page served at `path`, if any.
+    pub(crate) fn from_path(path: &str) -> Option<Page> {
+        Page::all().find(|p| p.path() == path)
+    }
+
     pub(crate) fn path(self) -> &'static str {
         match self {
             Page::Home => "/",
@@ -236,22 +261,8 @@ mod tests {
 
     #[test]
     fn every_page_has_a_path_title_and_elements() {
-        let mut pages = vec![
-            Page::Home,
-            Page::Pricing,
-            Page::Features,
-            Page::Signup,
-            Page::Login,
-            Page::Dashboard,
-            Page::Reports,
-            Page::Settings,
-            Page::Checkout,
-            Page::Payment,
-            Page::Success,
-        ];
-        pages.extend((0..BLOG_POSTS.len()).map(|i| Page::Blog(i as u8)));
-        pages.extend((0..DOCS_TOPICS.len()).map(|i| Page::Docs(i as u8)));
-        for p in pages {
+        for p in Page::all() {
+            assert_eq!(Page::from_path(p.path()), Some(p));
             assert!(p.path().starts_with('/'), "{p:?}");
             assert!(!p.title().is_empty(), "{p:?}");
             assert!(!p.elements().is_empty(), "{p:?}");

@@ -8,11 +8,12 @@ use super::{Entry, MS, Session, prop};
 use crate::catalog::channels::{CHANNELS, Campaign, Landing};
 use crate::catalog::devices::Engine;
 use crate::catalog::elements::{EXPORT_BUTTON, PAY_BUTTON};
-use crate::catalog::errors::CHECKOUT_PLAN_ID;
+use crate::catalog::errors::{CHECKOUT_PLAN_ID, PAYMENT_FAILED, SIGNUP_FAILED};
 use crate::catalog::pages::{BLOG_POSTS, DOCS_TOPICS, Page};
 use crate::catalog::texts::Topic;
 use crate::catalog::{Plan, feature};
 use crate::sample;
+use crate::scenario::Step;
 use px_core::props;
 use serde_json::{Map, Value};
 
@@ -45,6 +46,9 @@ impl Session<'_> {
             q
         });
         self.view(landing, Entry::External { referrer: channel.referrer, query: query.as_deref() });
+        if self.bounces_on_slow_page() {
+            return;
+        }
 
         let p_pricing = if first { model.pricing_first } else { model.pricing_return };
         let mut saw_pricing = landing == Page::Pricing;
@@ -94,6 +98,13 @@ impl Session<'_> {
         let method = if google { "google" } else { "email" };
         let started = self.at(0.15);
         self.record(started, "signup_started", prop("signup_method", method));
+        if self.step_fails(Step::SignupCompleted) {
+            let at = self.at(0.9).max(started + MS);
+            self.error(at, &SIGNUP_FAILED);
+            if self.gives_up_after_failure() {
+                return;
+            }
+        }
         if !sample::chance(self.rng, model.signup_complete) {
             if sample::chance(self.rng, 0.25) {
                 self.go(Page::Pricing);
@@ -130,11 +141,14 @@ impl Session<'_> {
     pub(super) fn user_session(&mut self) {
         let model = self.env.model;
         if sample::chance(self.rng, model.login) {
-            if sample::chance(self.rng, 0.3) {
-                self.view(Page::Home, Entry::External { referrer: None, query: None });
+            let via_home = sample::chance(self.rng, 0.3);
+            let landing = if via_home { Page::Home } else { Page::Login };
+            self.view(landing, Entry::External { referrer: None, query: None });
+            if self.bounces_on_slow_page() {
+                return;
+            }
+            if via_home {
                 self.go(Page::Login);
-            } else {
-                self.view(Page::Login, Entry::External { referrer: None, query: None });
             }
             let method = if self.visitor.google_signup { "google" } else { "email" };
             let at = self.at(0.8);
@@ -142,6 +156,9 @@ impl Session<'_> {
             self.go(Page::Dashboard);
         } else {
             self.view(Page::Dashboard, Entry::External { referrer: None, query: None });
+            if self.bounces_on_slow_page() {
+                return;
+            }
         }
         self.use_features();
         let pages = sample::geometric(self.rng, model.app_pages, 12);
@@ -230,8 +247,21 @@ impl Session<'_> {
                 );
             }
         }
+        if self.step_fails(Step::CheckoutCompleted) {
+            let at = self.at(0.7);
+            self.error(at, &PAYMENT_FAILED);
+            if self.gives_up_after_failure() {
+                return;
+            }
+        }
         let p_complete = if buggy { model.checkout_complete_after_error } else { model.checkout_complete };
-        if !sample::chance(self.rng, p_complete) {
+        // One draw against both rates: a checkout lost to a conversion drop
+        // is exactly one the baseline would have completed.
+        let u = sample::uniform(self.rng);
+        if u >= p_complete * self.conversion_factor() {
+            if u < p_complete {
+                self.lost_to_conversion_drop();
+            }
             if buggy && sample::chance(self.rng, model.feedback_after_error) {
                 let at = self.at(0.9);
                 self.feedback(at, Topic::CheckoutError);

@@ -6,6 +6,7 @@
 //! caller move a whole session so it never crosses midnight.
 
 mod flows;
+mod frictions;
 mod signals;
 
 use crate::calendar::Day;
@@ -13,6 +14,7 @@ use crate::catalog::ORIGIN;
 use crate::catalog::pages::Page;
 use crate::model::Model;
 use crate::sample::{self, SimRng};
+use crate::scenario::Effect;
 use crate::visitor::Visitor;
 use px_core::props;
 use serde_json::{Map, Value};
@@ -87,6 +89,8 @@ pub(crate) struct Env<'a> {
     pub stale: bool,
     /// The SDK reports web vitals for this session.
     pub vitals: bool,
+    /// A scenario's frictions active for this session, by friction index.
+    pub frictions: &'a [(usize, &'a Effect)],
 }
 
 /// How a page was reached.
@@ -116,6 +120,10 @@ pub(crate) struct Session<'a> {
     interacted: bool,
     checkout_error: bool,
     slow_export: bool,
+    /// The frictions' own draws (see `Stream::Friction`).
+    fx: SimRng,
+    /// Frictions that changed this session, in the order they first did.
+    hits: Vec<usize>,
 }
 
 impl<'a> Session<'a> {
@@ -125,6 +133,7 @@ impl<'a> Session<'a> {
         visitor: &'a mut Visitor,
         env: &'a Env<'a>,
         next_user: &'a mut u32,
+        fx: SimRng,
     ) -> Self {
         let as_user = visitor.is_user();
         Session {
@@ -141,17 +150,21 @@ impl<'a> Session<'a> {
             interacted: false,
             checkout_error: false,
             slow_export: false,
+            fx,
+            hits: Vec::new(),
         }
     }
 
     /// Generates the whole visit into the recorder. Drafts come out sorted
-    /// by time; the first is at offset 0.
-    pub(crate) fn run(mut self) {
+    /// by time; the first is at offset 0. Returns the frictions that changed
+    /// the visit.
+    pub(crate) fn run(mut self) -> Vec<usize> {
         if self.visitor.is_user() {
             self.user_session();
         } else {
             self.anonymous_session();
         }
+        self.themed_feedback();
         self.leave();
         // Unstable sort on a unique key: same order as a stable sort by time,
         // without the stable sort's scratch allocation.
@@ -164,6 +177,7 @@ impl<'a> Session<'a> {
             d.as_user |= identified;
         }
         debug_assert!(self.rec.drafts.first().is_none_or(|d| d.at == 0));
+        self.hits
     }
 
     /// Records an event at `at` on the current page.

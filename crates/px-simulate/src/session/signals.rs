@@ -91,6 +91,7 @@ impl Session<'_> {
             let at = self.at(0.05);
             self.error(at, &CHUNK_LOAD);
         }
+        self.friction_signals();
     }
 
     /// Ends the current page view: the SDK flushes CLS and INP on page hide.
@@ -111,7 +112,9 @@ impl Session<'_> {
     fn load_vitals(&mut self, page: Page) {
         let ttfb = self.vital_value(Vital::Ttfb, page);
         let fcp = self.vital_value(Vital::Fcp, page).max(ttfb + 30.0);
-        let lcp = self.vital_value(Vital::Lcp, page).max(fcp);
+        // Rounded again: a scenario's factor must not add decimals.
+        let lcp = self.vital_value(Vital::Lcp, page).max(fcp) * self.lcp_factor(page);
+        let lcp = (lcp * 10.0).round() / 10.0;
         let start = self.start;
         for (vital, value) in [(Vital::Ttfb, ttfb), (Vital::Fcp, fcp), (Vital::Lcp, lcp)] {
             self.vital(start + (value * MS as f64) as i64, vital, value);
