@@ -273,3 +273,36 @@ async fn simulate_over_http_goes_through_the_client() {
         .unwrap();
     assert_eq!(page["total"].as_u64(), Some(sent), "{out}");
 }
+
+/// `px simulate --scenario` injects the file's frictions into the store and
+/// writes their ground truth.
+#[tokio::test]
+async fn simulate_with_a_scenario_writes_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = create_project(bin(), dir.path(), "sim", None);
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../px-simulate/scenarios/feedback_theme.toml");
+    let labels = dir.path().join("labels.json");
+    let out = px(
+        bin(),
+        dir.path(),
+        &[
+            "simulate",
+            "--project",
+            &keys.project_id.to_string(),
+            "--days",
+            "10",
+            "--visitors-per-day",
+            "200",
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--labels",
+            labels.to_str().unwrap(),
+        ],
+    );
+    assert!(out.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()).is_some_and(|n| n > 1000), "{out}");
+    let truth: Value = serde_json::from_slice(&std::fs::read(&labels).unwrap()).unwrap();
+    let friction = &truth["frictions"][0];
+    assert_eq!(friction["kind"], "feedback_theme", "{truth}");
+    // The run really touched sessions, counted while generating.
+    assert!(friction["affected_sessions"].as_u64().is_some_and(|n| n > 0), "{truth}");
+}
