@@ -2,7 +2,7 @@
 //! panics when a column is missing or of another type.
 
 use crate::error::{QueryError, Result};
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, ListArray, StringArray};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray};
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use std::sync::Arc;
@@ -38,11 +38,6 @@ pub fn strs(batch: &RecordBatch, name: &str) -> Result<StringArray> {
 pub fn bools(batch: &RecordBatch, name: &str) -> Result<BooleanArray> {
     let a = cast(&column(batch, name)?, &DataType::Boolean, name)?;
     Ok(a.as_boolean().clone())
-}
-
-pub fn lists(batch: &RecordBatch, name: &str) -> Result<ListArray> {
-    let a = column(batch, name)?;
-    a.as_list_opt::<i32>().cloned().ok_or_else(|| QueryError::Shape(format!("column {name} is not a list")))
 }
 
 pub fn opt_str(a: &StringArray, i: usize) -> Option<String> {
