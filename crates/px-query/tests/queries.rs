@@ -183,6 +183,7 @@ async fn bad_queries_name_the_field() {
     let mut f = Fixture::new();
     let steps = |n: usize| (0..n).map(|i| json!({"event": format!("s{i}")})).collect::<Vec<_>>();
     let cases = [
+        (json!({"kind":"funnel","steps":steps(0)}), "steps"),
         (json!({"kind":"funnel","steps":steps(1)}), "steps"),
         (json!({"kind":"funnel","steps":steps(21)}), "steps"),
         (json!({"kind":"funnel","steps":steps(2),"window":"7x"}), "window"),
