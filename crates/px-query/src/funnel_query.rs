@@ -17,7 +17,7 @@ use crate::funnel::{Evaluator, FunnelEvent, FunnelOrder, FunnelSpec, PersonOutco
 use crate::model::{FunnelOrderMode, FunnelQuery};
 use crate::rows;
 use crate::sql::Sql;
-use crate::trend::{DEFAULT_BREAKDOWN_LIMIT, GroupKey, from_events, rank_groups};
+use crate::trend::{DEFAULT_BREAKDOWN_LIMIT, GroupKey, breakdown_sql, from_events, rank_groups};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -71,15 +71,7 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
     ev.push("SELECT e.person_id, epoch_us(e.timestamp) AS ts, ");
     ev.push(if needs_id { "e.event_id, (" } else { "(" }).append(mask).push(")::BIGINT AS steps, (");
     ev.append(excl).push(")::BIGINT AS excl, ");
-    match &q.breakdown {
-        Some(p) => {
-            let (expr, _) = filter::property_sql(p);
-            ev.push("CAST(").append(expr).push(" AS VARCHAR) AS bd ");
-        }
-        None => {
-            ev.push("NULL::VARCHAR AS bd ");
-        }
-    }
+    ev.append(breakdown_sql(q.breakdown.as_ref()));
     ev.append(from_events(all_filters, q.breakdown.as_ref()));
     ev.push(" WHERE ").append(tf.where_sql()).push(" AND ").append(filter::to_sql(&q.common.filters));
     if q.order != FunnelOrderMode::Strict {
@@ -410,6 +402,7 @@ pub fn steps_json(q: &FunnelQuery, t: &mut Tally) -> Vec<Value> {
 pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &FunnelQuery) -> Result<Value> {
     let tf = TimeFrame::new(&q.common, ctx, "-7d")?;
     let spec = spec(q)?;
+    let window_micros = spec.window_micros;
     let started = std::time::Instant::now();
     let batches = runner.fetch(gather_sql(q, &tf, q.breakdown.is_some() || q.persons.is_some())).await?;
     let fetched = started.elapsed();
@@ -431,7 +424,7 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &FunnelQuery) -> Result<
     let mut answer = json!({
         "kind": "funnel",
         "order": q.order,
-        "window_seconds": evaluator_window_seconds(q)?,
+        "window_seconds": window_micros as f64 / 1e6,
         "date_range": tf.describe(),
         "steps": steps_json(q, &mut overall),
     });
@@ -484,8 +477,4 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &FunnelQuery) -> Result<
         });
     }
     Ok(answer)
-}
-
-fn evaluator_window_seconds(q: &FunnelQuery) -> Result<f64> {
-    Ok(spec(q)?.window_micros as f64 / 1e6)
 }

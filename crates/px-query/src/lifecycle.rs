@@ -45,19 +45,9 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &LifecycleQuery) -> Resu
     let filters = || q.event_filters.iter().chain(q.common.filters.iter());
     // Activity from the bucket before the range, to tell returning from resurrecting.
     let first = buckets[0];
-    let before_first = *time::buckets(
-        &Span { from: tf.span.from - 40 * px_core::time::MICROS_PER_DAY, to: tf.span.from, tz: tf.tz },
-        &tf.offsets,
-        iv,
-        q.common.week_start,
-    )
-    .last()
-    .unwrap_or(&first);
-    let active_from = time::local_to_utc(
-        tf.tz,
-        chrono::DateTime::<chrono::Utc>::from_timestamp_micros(before_first).unwrap_or_default().naive_utc(),
-    );
-    let wide = tf.with_span(Span { from: active_from.min(tf.span.from), to: tf.span.to, tz: tf.tz });
+    // A bucket start less a microsecond lies in the bucket before.
+    let before_first = time::bucket_start(first - 1, iv, q.common.week_start);
+    let wide = tf.with_span(Span { from: time::local_micros_to_utc(tf.tz, before_first), to: tf.span.to, tz: tf.tz });
     let all_time = TimeFrame { span: Span { from: 0, to: tf.span.to, tz: tf.tz }, ..tf.clone() };
     let wide_bucket = bucket_expr(&local_micros(&wide.offsets, "e.timestamp"), iv, q.common.week_start);
     let mut sql = Sql::new();

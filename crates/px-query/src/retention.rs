@@ -55,14 +55,10 @@ pub fn cohort_frame(q: &RetentionQuery, ctx: &Context) -> Result<(TimeFrame, Vec
         return Err(invalid("date_range", format!("{} periods, more than 120", buckets.len())));
     }
     // Whole periods: from the first period's start to the last one's end.
-    let from = time::local_to_utc(tf.tz, local_naive(first));
-    let to = time::local_to_utc(tf.tz, local_naive(time::next_bucket(last, iv)));
+    let from = time::local_micros_to_utc(tf.tz, first);
+    let to = time::local_micros_to_utc(tf.tz, time::next_bucket(last, iv));
     let tf = tf.with_span(Span { from, to, tz: tf.tz });
     Ok((tf, buckets))
-}
-
-fn local_naive(local: i64) -> chrono::NaiveDateTime {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_micros(local).unwrap_or_default().naive_utc()
 }
 
 fn activity_sql(r: &EventRef, common: &Common, tf: &TimeFrame, iv: Interval, all_time: bool) -> Sql {

@@ -67,6 +67,12 @@ fn today(tz: Tz, now: Micros) -> NaiveDate {
     utc_to_local(tz, now).date()
 }
 
+/// The UTC instant of local microseconds (a bucket start), as
+/// [`local_to_utc`] reads wall-clock times.
+pub fn local_micros_to_utc(tz: Tz, local: Micros) -> Micros {
+    local_to_utc(tz, DateTime::<Utc>::from_timestamp_micros(local).unwrap_or_default().naive_utc())
+}
+
 pub fn utc_to_local(tz: Tz, us: Micros) -> NaiveDateTime {
     let utc = DateTime::<Utc>::from_timestamp_micros(us).unwrap_or_default();
     utc.with_timezone(&tz).naive_local()

@@ -73,6 +73,22 @@ pub(crate) fn from_events<'a>(filters: impl IntoIterator<Item = &'a Filter> + Cl
     s
 }
 
+/// The breakdown value of an event as text, in a column named `bd`
+/// (null when the query has no breakdown).
+pub(crate) fn breakdown_sql(breakdown: Option<&Property>) -> Sql {
+    let mut s = Sql::new();
+    match breakdown {
+        Some(p) => {
+            let (expr, _) = filter::property_sql(p);
+            s.push("CAST(").append(expr).push(" AS VARCHAR) AS bd ");
+        }
+        None => {
+            s.push("NULL::VARCHAR AS bd ");
+        }
+    }
+    s
+}
+
 /// The WHERE clause of a series: time span, event name, its filters and
 /// the query's.
 pub(crate) fn series_where(tf: &TimeFrame, event: Option<&str>, filters: &[Filter], global: &[Filter]) -> Sql {
@@ -107,15 +123,7 @@ fn series_sql(
             base.push("NULL::DOUBLE AS x, ");
         }
     }
-    match breakdown {
-        Some(p) => {
-            let (expr, _) = filter::property_sql(p);
-            base.push("CAST(").append(expr).push(" AS VARCHAR) AS bd ");
-        }
-        None => {
-            base.push("NULL::VARCHAR AS bd ");
-        }
-    }
+    base.append(breakdown_sql(breakdown));
     let all_filters = s.filters.iter().chain(global.iter());
     base.append(from_events(all_filters, breakdown));
     base.append(series_where(tf, s.event.as_deref(), &s.filters, global));
@@ -175,10 +183,6 @@ pub fn rank_groups(counts: BTreeMap<GroupKey, i64>) -> Vec<GroupKey> {
     groups.into_iter().map(|(g, _)| g).collect()
 }
 
-async fn fetch_series(runner: &Runner<'_>, sql: Sql) -> Result<SeriesRows> {
-    read_series(&runner.fetch(sql).await?)
-}
-
 /// Fills every bucket of the range (0 where the store had no row).
 pub fn shape(rows: &SeriesRows, group: &GroupKey, buckets: &[i64]) -> SeriesData {
     SeriesData {
@@ -202,13 +206,13 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &TrendQuery) -> Result<V
     let mut answer_series = Vec::new();
     for (i, s) in q.series.iter().enumerate() {
         let sql = series_sql(s, &q.common.filters, &tf, q.interval, q.common.week_start, q.breakdown.as_ref(), limit);
-        let rows = fetch_series(runner, sql).await?;
+        let rows = read_series(&runner.fetch(sql).await?)?;
         let prev_rows = match &prev {
             Some(p) => {
                 let sql =
                     series_sql(s, &q.common.filters, p, q.interval, q.common.week_start, q.breakdown.as_ref(), limit);
                 let buckets = time::buckets(&p.span, &p.offsets, q.interval, q.common.week_start);
-                Some((fetch_series(runner, sql).await?, buckets))
+                Some((read_series(&runner.fetch(sql).await?)?, buckets))
             }
             None => None,
         };

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
-use px_query::model::{Query, TrendQuery};
+use px_query::model::Query;
 use px_query::oracle::{self, Data, Row};
 use px_query::time::Span;
 use px_store::{EventQuery, EventStore};
@@ -335,11 +335,4 @@ proptest! {
     fn other_kinds_match_the_oracle(specs in prop::collection::vec(spec(), 0..60), queries in prop::collection::vec(other_query(), 4)) {
         check(specs, queries)?;
     }
-}
-
-/// The trend query type is the one the generator builds.
-#[test]
-fn generated_trends_decode() {
-    let q: TrendQuery = serde_json::from_value(json!({"series":[{"event":"view"}],"interval":"day"})).unwrap();
-    assert_eq!(q.series.len(), 1);
 }

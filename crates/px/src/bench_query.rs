@@ -199,11 +199,13 @@ pub async fn run(args: QueryArgs) -> Result<()> {
             if run > 0 {
                 times.push(started.elapsed().as_secs_f64() * 1000.0);
             } else if name.starts_with("funnel") {
-                let row: Vec<String> = batches
-                    .first()
-                    .map(|b| (0..b.num_columns()).map(|c| format!("{:?}", b.column(c))).collect())
-                    .unwrap_or_default();
-                println!("  baseline {name}: {}", row.join(" ").split_whitespace().collect::<Vec<_>>().join(" "));
+                let mut counts = Vec::new();
+                for b in batches.iter().take(1) {
+                    for col in ["a", "b", "c", "d"] {
+                        counts.push(px_query::rows::i64s(b, col)?.value(0));
+                    }
+                }
+                println!("  baseline {name}: step counts {counts:?}");
             }
         }
         let p50 = median(times);

@@ -5,7 +5,7 @@ use px_core::event::{PersonLink, person_id_for};
 use px_core::{Enrichment, Event, ProjectId, ProjectScope, TenantId};
 use px_query::{Context, Query};
 use px_store::{DuckDbEventStore, EventStore, ScopedEvent};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 pub const P: ProjectScope = ProjectScope { tenant_id: TenantId(1), project_id: ProjectId(1) };
@@ -138,8 +138,4 @@ pub fn nums(v: &Value) -> Vec<f64> {
 
 pub fn ints(v: &Value) -> Vec<i64> {
     v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect()
-}
-
-pub fn j(v: Value) -> Value {
-    json!(v)
 }
