@@ -161,3 +161,24 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     let _ = enc.write_all(data);
     enc.finish().unwrap_or_default()
 }
+
+/// Every stored event of `project` (newest first), read through the API
+/// at `base` with its secret key, following the cursor over all pages.
+pub async fn all_events(base: &str, project: i64, secret: &str) -> Vec<Value> {
+    let client = reqwest::Client::new();
+    let mut events = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{base}/api/v1/projects/{project}/events?limit=1000");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let resp = client.get(url).bearer_auth(secret).send().await.unwrap_or_else(|e| panic!("reading events: {e}"));
+        let page: Value = resp.json().await.unwrap_or_else(|e| panic!("reading events: {e}"));
+        events.extend(page["events"].as_array().cloned().unwrap_or_default());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return events,
+        }
+    }
+}

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] fns
 
 use px_client::{Config, Event, PxClient, Stats};
-use px_testkit::server::{ProjectKeys, PxServer, create_project, px};
+use px_testkit::server::{ProjectKeys, PxServer, all_events, create_project, px};
 use reqwest::Client;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -27,24 +27,12 @@ fn config(server: &PxServer, key: &str) -> Config {
 
 /// Every stored event of the project, by event id.
 async fn stored_events(server: &PxServer, keys: &ProjectKeys) -> HashMap<String, Value> {
-    let client = Client::new();
     let mut events = HashMap::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut url = server.url(&format!("/api/v1/projects/{}/events?limit=1000", keys.project_id));
-        if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
-        }
-        let page: Value = client.get(url).bearer_auth(&keys.secret_key).send().await.unwrap().json().await.unwrap();
-        for e in page["events"].as_array().unwrap() {
-            let id = e["event_id"].as_str().unwrap().to_string();
-            assert!(events.insert(id, e.clone()).is_none(), "event stored twice: {e}");
-        }
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_string()),
-            None => return events,
-        }
+    for e in all_events(&server.url(""), keys.project_id, &keys.secret_key).await {
+        let id = e["event_id"].as_str().unwrap().to_string();
+        assert!(events.insert(id, e.clone()).is_none(), "event stored twice: {e}");
     }
+    events
 }
 
 #[tokio::test]

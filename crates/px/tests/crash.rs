@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] fns
 
-use px_testkit::server::{PxServer, create_project};
+use px_testkit::server::{PxServer, all_events, create_project};
 use reqwest::Client;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
@@ -22,21 +22,8 @@ const PER_BATCH: usize = 50;
 const SENDERS: usize = 4;
 const KILL_AFTER_ACKS: usize = 120;
 
-async fn all_event_ids(c: &Client, base: &str, project: i64, secret: &str) -> Vec<String> {
-    let mut ids = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut url = format!("{base}/api/v1/projects/{project}/events?limit=1000");
-        if let Some(cur) = &cursor {
-            url.push_str(&format!("&cursor={cur}"));
-        }
-        let page: Value = c.get(url).bearer_auth(secret).send().await.unwrap().json().await.unwrap();
-        ids.extend(page["events"].as_array().unwrap().iter().map(|e| e["event_id"].as_str().unwrap().to_string()));
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_string()),
-            None => return ids,
-        }
-    }
+async fn all_event_ids(base: &str, project: i64, secret: &str) -> Vec<String> {
+    all_events(base, project, secret).await.iter().map(|e| e["event_id"].as_str().unwrap().to_string()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,7 +81,7 @@ async fn kill_nine_under_load_loses_nothing_acknowledged() {
 
     // Restart on the same data dir: every acknowledged event is there, once.
     let server = PxServer::start(bin(), dir.path(), &[]);
-    let ids = all_event_ids(&client, &server.base, keys.project_id, &keys.secret_key).await;
+    let ids = all_event_ids(&server.base, keys.project_id, &keys.secret_key).await;
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for id in &ids {
         *counts.entry(id.as_str()).or_default() += 1;
@@ -113,7 +100,7 @@ async fn kill_nine_under_load_loses_nothing_acknowledged() {
         let r = client.post(&url).bearer_auth(&keys.ingest_key).json(b).send().await.unwrap();
         assert_eq!(r.status(), 200);
     }
-    let ids = all_event_ids(&client, &server.base, keys.project_id, &keys.secret_key).await;
+    let ids = all_event_ids(&server.base, keys.project_id, &keys.secret_key).await;
     let unique: HashSet<&String> = ids.iter().collect();
     assert_eq!(ids.len(), BATCHES * PER_BATCH);
     assert_eq!(unique.len(), BATCHES * PER_BATCH);
