@@ -43,7 +43,7 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &PathsQuery) -> Result<V
     ev.append(from_events(q.common.filters.iter(), None));
     ev.push(" WHERE ").append(tf.where_sql()).push(" AND e.session_id IS NOT NULL");
     if q.item == PathItem::Pageviews {
-        ev.push(" AND e.event IN ('page_view', '$pageview')");
+        ev.push(" AND ").append(crate::sql::is_page_view());
     }
     ev.push(" AND ").append(filter::to_sql(&q.common.filters));
 

@@ -127,11 +127,10 @@ pub async fn sessions(runner: &Runner<'_>, ctx: &Context, q: &SessionsQuery) -> 
     base.push("SELECT e.session_id AS sid, any_value(e.person_id)::VARCHAR AS person_id, ");
     base.push("arg_min(e.distinct_id, e.timestamp) AS distinct_id, ");
     base.push("epoch_us(min(e.timestamp)) AS started, epoch_us(max(e.timestamp)) AS ended, count(*) AS events, ");
-    base.push("count(*) FILTER (WHERE e.event IN ('page_view', '$pageview')) AS pageviews, ");
-    base.push("arg_min(e.path, (e.timestamp, e.event_id)) FILTER (WHERE e.event IN ('page_view', '$pageview')) AS entry_path, ");
-    base.push(
-        "arg_max(e.path, (e.timestamp, e.event_id)) FILTER (WHERE e.event IN ('page_view', '$pageview')) AS exit_path ",
-    );
+    let pv = crate::sql::is_page_view;
+    base.push("count(*) FILTER (WHERE ").append(pv()).push(") AS pageviews, ");
+    base.push("arg_min(e.path, (e.timestamp, e.event_id)) FILTER (WHERE ").append(pv()).push(") AS entry_path, ");
+    base.push("arg_max(e.path, (e.timestamp, e.event_id)) FILTER (WHERE ").append(pv()).push(") AS exit_path ");
     base.append(crate::trend::from_events(q.common.filters.iter(), None));
     base.push(" WHERE ").append(tf.where_sql()).push(" AND e.session_id IS NOT NULL AND ");
     base.append(filter::to_sql(&q.common.filters));

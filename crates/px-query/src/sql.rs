@@ -41,6 +41,21 @@ impl Sql {
     }
 }
 
+/// `e.event` is a page view under any of its names
+/// ([`px_core::props::PAGE_VIEW_EVENTS`]).
+pub fn is_page_view() -> Sql {
+    let mut s = Sql::new();
+    s.push("e.event IN (");
+    for (i, name) in px_core::props::PAGE_VIEW_EVENTS.iter().enumerate() {
+        if i > 0 {
+            s.push(", ");
+        }
+        s.bind(*name);
+    }
+    s.push(")");
+    s
+}
+
 /// The JSON path of a top-level key, quoted so that any key (dots,
 /// brackets, quotes) names exactly itself. Bound as a parameter.
 pub fn json_path(key: &str) -> String {
