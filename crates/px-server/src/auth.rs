@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, header};
 use hashbrown::HashMap;
 use parking_lot::Mutex;
 use px_core::{ErrorKind, ProjectId, ProjectScope, ProjectSettings};
-use px_store::{KeyKind, MetaStore};
+use px_store::{KeyKind, MetaStore, Role};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -133,6 +133,17 @@ impl Authenticator {
     /// of its tenant. Anything else gets the same 401/404 as a missing
     /// project, so a caller cannot probe which projects exist.
     pub async fn read(&self, headers: &HeaderMap, project: ProjectId) -> Result<ProjectScope, ApiError> {
+        self.authorize(headers, project, Role::Viewer).await
+    }
+
+    /// Authorizes changing what people decide in `project` (an insight's
+    /// status or rating): its secret key, or a member with a role above
+    /// viewer.
+    pub async fn write(&self, headers: &HeaderMap, project: ProjectId) -> Result<ProjectScope, ApiError> {
+        self.authorize(headers, project, Role::Analyst).await
+    }
+
+    async fn authorize(&self, headers: &HeaderMap, project: ProjectId, least: Role) -> Result<ProjectScope, ApiError> {
         let not_found = || ApiError::new(ErrorKind::NotFound, format!("project {project} not found"));
         let token = bearer(headers);
         if let Some(t) = token.filter(|t| !t.starts_with("pxu_")) {
@@ -151,8 +162,12 @@ impl Authenticator {
             .await?
             .ok_or_else(|| ApiError::unauthorized("session expired; log in again"))?;
         match self.meta.project_role(user.id, project).await? {
-            // Every role may read; roles will matter for writes.
-            Some((scope, _role)) => Ok(scope),
+            // Roles order from most to least powerful.
+            Some((scope, role)) if role <= least => Ok(scope),
+            Some((_, role)) => Err(ApiError::new(
+                ErrorKind::Forbidden,
+                format!("a {} cannot change this; ask an analyst or an admin", role.as_str()),
+            )),
             None => Err(not_found()),
         }
     }

@@ -28,6 +28,9 @@ pub struct ServerConfig {
     /// How long a key lookup is cached (a revoked key stops working after).
     pub key_cache_secs: u64,
     pub login_session_hours: i64,
+    /// Login attempts per client address and per account: this many a
+    /// minute on average, 10 at once.
+    pub login_attempts_per_minute: u32,
     pub rate_limits: RateLimitConfig,
 }
 
@@ -46,6 +49,7 @@ impl Default for ServerConfig {
             session_max_entries: 1_000_000,
             key_cache_secs: 10,
             login_session_hours: 24 * 14,
+            login_attempts_per_minute: 10,
             rate_limits: RateLimitConfig::default(),
         }
     }

@@ -2,6 +2,7 @@
 //! writer that feeds the event store. The binary builds the stores and the
 //! pipeline from config and hands them to [`start`].
 
+pub mod ai;
 pub mod auth;
 pub mod config;
 pub mod error;
@@ -43,6 +44,8 @@ pub struct AppState {
     /// Memory budget of in-flight ingest requests, in KiB permits.
     pub ingest_budget: tokio::sync::Semaphore,
     pub ingest_budget_kib: u32,
+    /// New insights, announced to `GET .../insights/stream` listeners.
+    pub insights: tokio::sync::broadcast::Sender<routes::insights::Announcement>,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -97,6 +100,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/projects/{project}/events", get(routes::events::list))
         .route("/api/v1/projects/{project}/persons/{distinct_id}", get(routes::events::person))
         .route("/api/v1/projects/{project}/query", post(routes::query::run))
+        .route("/api/v1/projects/{project}/insights", get(routes::insights::list))
+        .route("/api/v1/projects/{project}/insights/stream", get(routes::insights::stream))
+        .route("/api/v1/projects/{project}/insights/run", post(routes::insights::run))
+        .route("/api/v1/projects/{project}/insights/{id}", get(routes::insights::get).patch(routes::insights::patch))
         .merge(ingest)
         // Ingest bodies are capped by our own reader (JSON 413s); this limit
         // only guards the small JSON bodies of other routes.
@@ -153,9 +160,10 @@ pub async fn start(
         login_session_hours: config.login_session_hours,
         // 10 attempts at once, then one every 6 s: a person mistyping never
         // notices; a guesser gets 10 tries a minute.
-        login_throttle: ratelimit::Throttle::new(10, 10),
+        login_throttle: ratelimit::Throttle::new(config.login_attempts_per_minute, 10),
         ingest_budget: tokio::sync::Semaphore::new(budget_kib as usize),
         ingest_budget_kib: budget_kib,
+        insights: tokio::sync::broadcast::channel(256).0,
     });
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))
         .await

@@ -35,7 +35,13 @@ use std::collections::VecDeque;
 use visitor::{ReturnQueue, Visitor};
 
 pub use estimate::approx_events;
-pub use scenario::{FrictionLabel, Labels, Scenario, ScenarioError};
+pub use scenario::{FrictionLabel, Labels, RunSettings, Scenario, ScenarioError};
+
+/// Visitors a traffic spike brings are numbered from here, and their
+/// sessions keyed from [`SPIKE_SLOTS`], so that the baseline's visitors keep
+/// their ids and random streams whatever the spike adds.
+const SPIKE_VISITORS: u64 = 1 << 48;
+const SPIKE_SLOTS: u64 = 1 << 40;
 
 /// What to simulate.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -57,8 +63,12 @@ pub struct Simulator {
     today: Option<Today>,
     next_day: u32,
     queue: ReturnQueue,
+    /// Visitors brought by traffic spikes wait apart, and come back after
+    /// everyone else, so they never shift a baseline visitor's slot.
+    spike_queue: ReturnQueue,
     /// Visitors and users created so far (their ordinals key their ids).
     visitors: u64,
+    spike_visitors: u64,
     users: u32,
     recorder: Recorder,
     buffer: VecDeque<Value>,
@@ -67,13 +77,36 @@ pub struct Simulator {
     injector: Option<Injector>,
 }
 
-/// Progress through one day: new visitors first, then returning ones.
+/// Progress through one day: new visitors first, then returning ones, then
+/// the new and returning visitors of traffic spikes.
 struct Today {
     day: Day,
     new_visitors: u32,
     next_new: u32,
     returning: Vec<Visitor>,
     next_returning: usize,
+    /// Extra new visitors per traffic spike: (friction index, count).
+    spikes: Vec<(usize, u32)>,
+    next_spike: u32,
+    spike_returning: Vec<Visitor>,
+    next_spike_returning: usize,
+}
+
+impl Today {
+    /// The spike that brings the `n`th extra new visitor of the day.
+    fn spike_of(&self, mut n: u32) -> Option<usize> {
+        for &(i, count) in &self.spikes {
+            if n < count {
+                return Some(i);
+            }
+            n -= count;
+        }
+        None
+    }
+
+    fn spike_total(&self) -> u64 {
+        self.spikes.iter().map(|&(_, n)| u64::from(n)).sum()
+    }
 }
 
 impl Simulator {
@@ -82,13 +115,16 @@ impl Simulator {
     pub fn new(config: SimConfig) -> Self {
         let model = Model::default();
         let queue = ReturnQueue::new(model.max_gap_days, model.max_pending);
+        let spike_queue = ReturnQueue::new(model.max_gap_days, model.max_pending);
         Simulator {
             config,
             model,
             today: None,
             next_day: 0,
             queue,
+            spike_queue,
             visitors: 0,
+            spike_visitors: 0,
             users: 0,
             recorder: Recorder::default(),
             buffer: VecDeque::new(),
@@ -97,12 +133,24 @@ impl Simulator {
         }
     }
 
-    /// A simulator that injects `scenario`'s frictions into the baseline
-    /// traffic of `config`. A scenario without frictions gives exactly the
+    /// The baseline without its release-bound frictions (the checkout bug
+    /// of releases 1.4.1-1.5.1 and the chunk errors of stale clients on
+    /// release days), which begin mid-run: the steady traffic that scenarios
+    /// inject into. Constant background frictions stay.
+    pub fn steady(config: SimConfig) -> Self {
+        Simulator { model: Model::steady(), ..Simulator::new(config) }
+    }
+
+    /// A simulator that injects `scenario`'s frictions into the steady
+    /// baseline of `config` ([`Simulator::steady`]), or into the full
+    /// baseline ([`Simulator::new`]) when the scenario sets
+    /// `builtin_frictions`. A scenario without frictions gives exactly that
     /// baseline.
     pub fn with_scenario(config: SimConfig, scenario: Scenario) -> Self {
+        let builtin = scenario.builtin_frictions;
         let injector = Injector::new(scenario, config.start_micros);
-        Simulator { injector: Some(injector), ..Simulator::new(config) }
+        let sim = if builtin { Simulator::new(config) } else { Simulator::steady(config) };
+        Simulator { injector: Some(injector), ..sim }
     }
 
     /// The scenario's ground truth: what each friction was and how many
@@ -163,20 +211,27 @@ impl Simulator {
                 self.next_day += 1;
                 continue;
             };
-            let slot;
-            let visitor = if today.next_new < today.new_visitors {
-                slot = u64::from(today.next_new);
+            let (slot, visitor, spike);
+            if today.next_new < today.new_visitors {
+                (slot, visitor, spike) = (u64::from(today.next_new), None, None);
                 today.next_new += 1;
-                None
             } else if let Some(v) = today.returning.get(today.next_returning) {
                 slot = u64::from(today.new_visitors) + today.next_returning as u64;
+                (visitor, spike) = (Some(*v), None);
                 today.next_returning += 1;
-                Some(*v)
+            } else if let Some(i) = today.spike_of(today.next_spike) {
+                (slot, visitor, spike) = (SPIKE_SLOTS + u64::from(today.next_spike), None, Some(i));
+                today.next_spike += 1;
+            } else if let Some(v) = today.spike_returning.get(today.next_spike_returning) {
+                slot = SPIKE_SLOTS + today.spike_total() + today.next_spike_returning as u64;
+                (visitor, spike) = (Some(*v), None);
+                today.next_spike_returning += 1;
             } else {
                 self.queue.recycle(today.returning);
+                self.spike_queue.recycle(today.spike_returning);
                 continue;
-            };
-            self.session(&today.day, visitor, slot);
+            }
+            self.session(&today.day, visitor, slot, spike);
             self.today = Some(today);
             return true;
         }
@@ -187,25 +242,51 @@ impl Simulator {
         let mut rng = sample::stream(self.config.seed, Stream::Day, u64::from(index), 0);
         let noise = (1.0 + 0.06 * sample::normal(&mut rng)).clamp(0.7, 1.3);
         let expected = f64::from(self.config.visitors_per_day) * day.traffic_factor() * noise;
+        let new_visitors = expected.round() as u32;
+        let spikes = match &self.injector {
+            Some(inj) => inj.spikes(day.start, day.end(), new_visitors),
+            None => Vec::new(),
+        };
         Today {
-            new_visitors: expected.round() as u32,
+            new_visitors,
             next_new: 0,
             returning: self.queue.advance(),
             next_returning: 0,
+            spikes,
+            next_spike: 0,
+            spike_returning: self.spike_queue.advance(),
+            next_spike_returning: 0,
             day,
         }
     }
 
-    /// One visit of `visitor` (a new visitor when `None`) on `day`.
-    fn session(&mut self, day: &Day, visitor: Option<Visitor>, slot: u64) {
+    /// One visit of `visitor` (a new visitor when `None`) on `day`; `spike`
+    /// is the traffic spike that brought a new visitor, if one did.
+    fn session(&mut self, day: &Day, visitor: Option<Visitor>, slot: u64, spike: Option<usize>) {
         let seed = self.config.seed;
         let mut rng = sample::stream(seed, Stream::Session, u64::from(day.index), slot);
-        let mut visitor = match visitor {
-            Some(v) => v,
-            None => {
+        let mut visitor = match (visitor, spike) {
+            (Some(v), _) => v,
+            (None, None) => {
                 self.visitors += 1;
                 Visitor::arrive(&mut rng, self.visitors, day)
             }
+            (None, Some(i)) => {
+                self.spike_visitors += 1;
+                let mut v = Visitor::arrive(&mut rng, SPIKE_VISITORS + self.spike_visitors, day);
+                if let Some(channel) = self.injector.as_ref().and_then(|inj| inj.spike_channel(i)) {
+                    v.channel = channel as u8;
+                }
+                v
+            }
+        };
+        // A spike's visitors arrive while it lasts.
+        let within = match (spike, &self.injector) {
+            (Some(i), Some(inj)) => {
+                let (from, to) = inj.window(i);
+                Some(((from - day.start).max(0), (to.min(day.end()) - day.start).max(1)))
+            }
+            _ => None,
         };
         let stale = day.release_day && sample::chance(&mut rng, self.model.stale_clients);
         let version = if stale { day.version.saturating_sub(1) } else { day.version };
@@ -220,6 +301,7 @@ impl Simulator {
             stale,
             vitals: sample::chance(&mut rng, self.model.vitals_sample),
             fx_key: sample::key(seed, Stream::Friction, u64::from(day.index), slot),
+            within,
         };
         // Whether a friction applies depends on when the session starts,
         // which is only drawn once the session is generated (its length
@@ -249,6 +331,9 @@ impl Simulator {
         }
         if let Some(inj) = &mut self.injector {
             inj.record(&hits, visitor.number);
+            if let Some(i) = spike {
+                inj.record(&[i], visitor.number);
+            }
         }
         let start = day.start + start;
         let anonymous_id = visitor.anonymous_id(seed);
@@ -260,7 +345,8 @@ impl Simulator {
         if let Some(gap) = visitor.next_visit(&mut rng, &self.model, day, self.config.start_micros)
             && day.index.saturating_add(gap) < self.config.days
         {
-            self.queue.schedule(gap, visitor);
+            let queue = if visitor.number > SPIKE_VISITORS { &mut self.spike_queue } else { &mut self.queue };
+            queue.schedule(gap, visitor);
         }
     }
 }
@@ -274,6 +360,8 @@ struct Attempt<'a> {
     vitals: bool,
     /// Seed of the session's friction stream.
     fx_key: u64,
+    /// Offsets within the day the session must start in (a spike's window).
+    within: Option<(i64, i64)>,
 }
 
 impl Attempt<'_> {
@@ -302,7 +390,19 @@ impl Attempt<'_> {
         let fx = <SimRng as rand::SeedableRng>::seed_from_u64(self.fx_key);
         let hits = Session::new(rng, recorder, visitor, &env, users, fx).run();
         visitor.visits = visitor.visits.saturating_add(1);
-        let start = session_start(rng, visitor, recorder.duration());
+        let mut start = session_start(rng, visitor, recorder.duration());
+        if let Some((from, to)) = self.within {
+            // Redrawn rather than moved, so the time of day keeps its curve.
+            for _ in 0..64 {
+                if (from..to).contains(&start) {
+                    break;
+                }
+                start = session_start(rng, visitor, recorder.duration());
+            }
+            if !(from..to).contains(&start) {
+                start = from.min((DAY_MICROS - 1 - recorder.duration()).max(0));
+            }
+        }
         (hits, start)
     }
 }

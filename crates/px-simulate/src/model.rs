@@ -83,6 +83,8 @@ pub(crate) struct Model {
     /// P(a visitor gives up) after a step a `step_failure` broke; the others
     /// retry and go on as usual.
     pub give_up_after_failure: f64,
+    /// P(a visitor gives up on a form's goal) after an `error_loop`.
+    pub give_up_after_error_loop: f64,
 
     // Signals.
     /// Share of sessions whose web vitals the SDK reports (its sample rate).
@@ -93,6 +95,22 @@ pub(crate) struct Model {
     pub feedback_after_error: f64,
     pub feedback_after_upgrade: f64,
     pub feedback_after_slow_export: f64,
+}
+
+impl Model {
+    /// The model without its release-bound frictions (the checkout bug of
+    /// some releases, chunk errors of stale clients on release days): the
+    /// steady baseline scenarios inject into. Both begin mid-run, so an
+    /// engine scored on a scenario would rightly report them; the constant
+    /// background frictions (dead clicks, slow exports, error noise) stay.
+    ///
+    /// The steady traffic is its own baseline, not the full one minus some
+    /// events: the bug's draw is skipped, so a payment in a buggy release
+    /// goes on differently, and so do that visitor's later visits and the
+    /// returning visitors queued after them.
+    pub(crate) fn steady() -> Model {
+        Model { checkout_bug_versions: 0..0, chunk_error: 0.0, ..Model::default() }
+    }
 }
 
 impl Default for Model {
@@ -133,6 +151,7 @@ impl Default for Model {
             slow_export_rage: 0.06,
 
             give_up_after_failure: 0.75,
+            give_up_after_error_loop: 0.6,
 
             vitals_sample: 0.5,
             survey: 0.04,

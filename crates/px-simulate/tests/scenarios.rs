@@ -1,15 +1,16 @@
 //! Injected frictions on generated data, for the shipped scenario files:
 //! each is present in its segment and window and absent outside, and the
-//! labels count what was generated. One fixed seed, so nothing can flake;
-//! checkouts are rare in a run small enough for debug builds, so the
-//! checkout tests rest on few sessions and their bounds are wide.
+//! labels count what was generated. One fixed seed, so nothing can flake.
+//! Runs are smaller than the files ask for, to suit debug builds; checkouts
+//! are rare at that size, so the checkout tests rest on few sessions, use a
+//! larger segment than the shipped country drop, and their bounds are wide.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] fns
 
 mod common;
 
-use common::{DAY, MONDAY, browser, config, micros, str_at};
-use px_simulate::{Labels, Scenario, SimConfig, Simulator};
+use common::{DAY, MONDAY, browser, config, count, micros, named, run_with, sessions, str_at};
+use px_simulate::{Labels, Scenario, SimConfig};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -23,24 +24,10 @@ fn scenario(file: &str) -> Scenario {
     Scenario::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn run_with(config: &SimConfig, scenario: Scenario) -> (Vec<Value>, Labels) {
-    let mut sim = Simulator::with_scenario(config.clone(), scenario);
-    let mut all = Vec::new();
-    while let Some(batch) = sim.next_batch(1000) {
-        all.extend(batch);
-    }
-    (all, sim.labels().unwrap())
-}
-
-/// Sessions in output order (a session's events are contiguous).
-fn sessions(events: &[Value]) -> Vec<&[Value]> {
-    events.chunk_by(|a, b| str_at(a, "/session_id") == str_at(b, "/session_id")).collect()
-}
-
 fn baseline() -> &'static HashMap<String, Vec<Value>> {
     static BASE: OnceLock<HashMap<String, Vec<Value>>> = OnceLock::new();
     BASE.get_or_init(|| {
-        let events = common::run(&cfg());
+        let events = common::run_steady(&cfg());
         sessions(&events).into_iter().map(|s| (str_at(&s[0], "/session_id").to_string(), s.to_vec())).collect()
     })
 }
@@ -54,7 +41,16 @@ fn outside_clean(
     inside: impl Fn(&Value) -> bool,
     marker: impl Fn(&Value) -> bool,
 ) -> (Vec<Vec<Value>>, Labels) {
-    let (events, labels) = run_with(&cfg(), scenario(file));
+    outside_clean_in(&cfg(), scenario(file), inside, marker)
+}
+
+fn outside_clean_in(
+    config: &SimConfig,
+    scenario: Scenario,
+    inside: impl Fn(&Value) -> bool,
+    marker: impl Fn(&Value) -> bool,
+) -> (Vec<Vec<Value>>, Labels) {
+    let (events, labels) = run_with(config, scenario);
     let mut kept = Vec::new();
     for s in sessions(&events) {
         if inside(&s[0]) {
@@ -74,14 +70,6 @@ fn ua(e: &Value) -> &str {
     str_at(e, "/context/user_agent")
 }
 
-fn count(session: &[Value], pred: impl Fn(&Value) -> bool) -> usize {
-    session.iter().filter(|e| pred(e)).count()
-}
-
-fn named(e: &Value, name: &str) -> bool {
-    str_at(e, "/event") == name
-}
-
 #[test]
 fn the_same_seed_and_scenario_give_the_same_events_and_labels() {
     let small = config(9, 6, 150);
@@ -96,7 +84,7 @@ fn the_same_seed_and_scenario_give_the_same_events_and_labels() {
 fn a_clean_scenario_is_the_baseline() {
     let small = config(9, 6, 150);
     let (events, labels) = run_with(&small, scenario("clean.toml"));
-    assert_eq!(events, common::run(&small));
+    assert_eq!(events, common::run_steady(&small));
     assert!(labels.frictions.is_empty());
     assert_eq!(labels.scenario, "clean");
 }
@@ -167,22 +155,32 @@ fn slow_page_slows_reports_on_phones_inside_its_window() {
 #[test]
 fn rage_clicks_hit_the_invite_button_on_firefox_after_day_4() {
     let rage = |e: &Value| named(e, "rage_click") && str_at(e, "/properties/selector") == "button.invite-member";
-    let (inside, labels) = outside_clean("rage_clicks.toml", |e| browser(ua(e)) == "Firefox" && after(e, 4.0), rage);
+    // Firefox is 7% of visitors: the file's own, busier run.
+    let file = scenario("rage_clicks.toml");
+    let own = file.run().config(MONDAY);
+    let (inside, labels) = outside_clean_in(&own, file, |e| browser(ua(e)) == "Firefox" && after(e, 4.0), rage);
     let views: usize = inside
         .iter()
         .map(|s| count(s, |e| named(e, "page_view") && str_at(e, "/context/page/path") == "/app/settings"))
         .sum();
     let rages: usize = inside.iter().map(|s| count(s, rage)).sum();
     let rate = rages as f64 / views as f64;
-    assert!(views >= 10 && (0.2..0.6).contains(&rate), "{rages} of {views}");
+    assert!(views >= 40 && (0.35..0.65).contains(&rate), "{rages} of {views}");
     assert_eq!(labels.frictions[0].affected_sessions, inside.iter().filter(|s| count(s, rage) > 0).count() as u64);
     assert_eq!(labels.frictions[0].element, Some("button.invite-member"));
 }
 
+/// The shipped file's Brazilian drop needs thousands of visitors a day to
+/// show; the same kind on desktop (64% of visitors) shows in a small run.
 #[test]
-fn conversion_drop_lowers_brazilian_checkouts_after_day_7() {
-    let inside_pred = |e: &Value| str_at(e, "/context/country") == "BR" && after(e, 7.0);
-    let (inside, labels) = outside_clean("conversion_drop.toml", inside_pred, |_| false);
+fn conversion_drop_lowers_desktop_checkouts_after_day_3() {
+    let file = std::fs::read_to_string(format!("{}/scenarios/conversion_drop.toml", env!("CARGO_MANIFEST_DIR")))
+        .unwrap()
+        .replace("segment = { country = \"BR\" }", "segment = { device_type = \"desktop\" }")
+        .replace("start = \"day 7\"", "start = \"day 3\"");
+    let desktop = |e: &Value| !ua(e).contains("Mobile") && !ua(e).contains("iPad") && !ua(e).contains("Android");
+    let inside_pred = |e: &Value| desktop(e) && after(e, 3.0);
+    let (inside, labels) = outside_clean_in(&cfg(), Scenario::from_toml(&file).unwrap(), inside_pred, |_| false);
     let rate = |sessions: &mut dyn Iterator<Item = &[Value]>| {
         let (mut started, mut done) = (0, 0);
         for s in sessions {
@@ -193,7 +191,7 @@ fn conversion_drop_lowers_brazilian_checkouts_after_day_7() {
     };
     let (started, done) = rate(&mut inside.iter().map(Vec::as_slice));
     let (base_started, base_done) = rate(&mut baseline().values().filter(|s| inside_pred(&s[0])).map(Vec::as_slice));
-    assert!(started >= 5 && base_started >= 5, "{started} {base_started}");
+    assert!(started >= 20 && base_started >= 20, "{started} {base_started}");
     let ratio = (done as f64 / started as f64) / (base_done as f64 / base_started as f64);
     assert!(ratio < 0.65, "{done}/{started} vs {base_done}/{base_started}");
     assert!(labels.frictions[0].affected_sessions > 0);

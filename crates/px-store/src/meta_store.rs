@@ -115,6 +115,93 @@ pub struct User {
     pub email: String,
 }
 
+/// Where a user put an insight: the engine raises it `active`; people
+/// dismiss it or mark it implemented. A later run updates its figures but
+/// never changes what a person decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InsightStatus {
+    Active,
+    Dismissed,
+    Implemented,
+}
+
+impl InsightStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Dismissed => "dismissed",
+            Self::Implemented => "implemented",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "active" => Self::Active,
+            "dismissed" => Self::Dismissed,
+            "implemented" => Self::Implemented,
+            _ => return None,
+        })
+    }
+}
+
+/// What one engine run found, to be stored or merged into the insight
+/// with the same `key`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInsight {
+    /// Identity across runs: type, subject and segment.
+    pub key: String,
+    /// `friction`, `anomaly` or `opportunity`.
+    pub insight_type: String,
+    /// The friction kind, e.g. `step_failure`, `slow_page`.
+    pub kind: String,
+    /// `low`, `medium`, `high` or `critical`.
+    pub priority: String,
+    /// First sort key: recoverable money per month (0 when unknown).
+    pub impact: f64,
+    /// Second sort key: affected sessions per month.
+    pub reach: f64,
+    pub body: serde_json::Value,
+    /// Microseconds since the epoch of the run that found it.
+    pub detected_at: i64,
+}
+
+/// A stored insight.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Insight {
+    pub id: i64,
+    pub key: String,
+    pub insight_type: String,
+    pub kind: String,
+    pub priority: String,
+    pub impact: f64,
+    pub reach: f64,
+    pub status: InsightStatus,
+    /// A person's rating of the insight, 1 (useless) to 5 (spot on).
+    pub rating: Option<i64>,
+    pub body: serde_json::Value,
+    pub first_detected_at: i64,
+    pub last_detected_at: i64,
+}
+
+/// Which insights to list, most impact first.
+#[derive(Debug, Clone, Default)]
+pub struct InsightFilter {
+    pub status: Option<InsightStatus>,
+    pub insight_type: Option<String>,
+    pub kind: Option<String>,
+    pub priority: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A person's change to an insight; `None` leaves the field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct InsightUpdate {
+    pub status: Option<InsightStatus>,
+    pub rating: Option<i64>,
+}
+
 #[async_trait]
 pub trait MetaStore: Send + Sync {
     async fn create_tenant(&self, name: &str, plan: &str) -> Result<Tenant>;
@@ -144,4 +231,12 @@ pub trait MetaStore: Send + Sync {
     async fn session_user(&self, token: &str) -> Result<Option<User>>;
     /// The user's role in the project's tenant, if a member.
     async fn project_role(&self, user_id: i64, project: ProjectId) -> Result<Option<(ProjectScope, Role)>>;
+
+    /// Stores a finding, or merges it into the insight with the same key
+    /// (new figures, same status and rating); `true` when it is new.
+    async fn upsert_insight(&self, scope: ProjectScope, new: NewInsight) -> Result<(Insight, bool)>;
+    /// Insights matching `filter`, most impact first, and how many match.
+    async fn list_insights(&self, scope: ProjectScope, filter: &InsightFilter) -> Result<(Vec<Insight>, i64)>;
+    async fn insight(&self, scope: ProjectScope, id: i64) -> Result<Option<Insight>>;
+    async fn update_insight(&self, scope: ProjectScope, id: i64, update: InsightUpdate) -> Result<Insight>;
 }

@@ -31,6 +31,8 @@ pub enum BenchCommand {
     Ingest(IngestArgs),
     /// Analytics query latency against hand-written DuckDB SQL.
     Query(crate::bench_query::QueryArgs),
+    /// AI engine accuracy on labelled scenarios, and its run time.
+    Ai(crate::bench_ai::AiArgs),
 }
 
 #[derive(Args, Clone)]
@@ -58,6 +60,7 @@ pub async fn run(_config: PxConfig, cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Ingest(args) => ingest(args).await,
         BenchCommand::Query(args) => crate::bench_query::run(args).await,
+        BenchCommand::Ai(args) => crate::bench_ai::run(args).await,
     }
 }
 

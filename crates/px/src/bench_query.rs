@@ -6,16 +6,13 @@
 //! The data is generated once into `--data-dir` and reused by later runs
 //! of the same size, so iterating on a query does not pay for generation.
 
-use crate::config::PxConfig;
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use clap::Args;
 use px_core::time::MICROS_PER_DAY;
-use px_core::{ProjectId, ProjectScope, ProjectSettings, TenantId};
-use px_ingest::decode::parse_batch;
-use px_ingest::enrich::RequestInfo;
+use px_core::{ProjectId, ProjectScope, TenantId};
 use px_query::{Context, Query};
 use px_simulate::{SimConfig, Simulator};
-use px_store::{DuckDbEventStore, EventStore, ScopedEvent, SqlParam};
+use px_store::{DuckDbEventStore, EventStore, SqlParam};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -37,7 +34,7 @@ pub struct QueryArgs {
     sql: Vec<String>,
 }
 
-const SCOPE: ProjectScope = ProjectScope { tenant_id: TenantId(1), project_id: ProjectId(1) };
+pub const SCOPE: ProjectScope = ProjectScope { tenant_id: TenantId(1), project_id: ProjectId(1) };
 const DAYS: u32 = 30;
 /// A fixed start keeps the data (and so the figures) the same on every run.
 const START: &str = "2026-01-05";
@@ -56,36 +53,27 @@ fn sizing(events: u64) -> Result<SimConfig> {
     sim(vpd)
 }
 
+/// The bench store of about `events` events and the end of its data.
+pub async fn prepare_store(events: u64, data_dir: &std::path::Path) -> Result<(DuckDbEventStore, i64)> {
+    let (store, config) = prepare(events, data_dir).await?;
+    Ok((store, config.start_micros + i64::from(DAYS) * MICROS_PER_DAY))
+}
+
 /// Opens the bench store, generating its data when it holds another size.
-async fn prepare(args: &QueryArgs) -> Result<(DuckDbEventStore, SimConfig)> {
-    std::fs::create_dir_all(&args.data_dir)?;
-    let config = sizing(args.events)?;
-    let path = args.data_dir.join(format!("bench-{}-{}.duckdb", config.visitors_per_day, config.seed));
+async fn prepare(events: u64, data_dir: &std::path::Path) -> Result<(DuckDbEventStore, SimConfig)> {
+    std::fs::create_dir_all(data_dir)?;
+    let config = sizing(events)?;
+    let path = data_dir.join(format!("bench-{}-{}.duckdb", config.visitors_per_day, config.seed));
     let fresh = !path.exists();
     let store = DuckDbEventStore::open(&path, None)?;
     if !fresh && store.count_events(SCOPE).await? > 0 {
         return Ok((store, config));
     }
     println!("generating about {} events into {} ...", px_simulate::approx_events(&config), path.display());
-    let pipeline = crate::serve::pipeline(&PxConfig::default())?;
     let mut simulator = Simulator::new(config.clone());
     let started = Instant::now();
-    let mut chunk: Vec<ScopedEvent> = Vec::new();
-    let mut total = 0u64;
-    let settings = ProjectSettings::default();
-    while let Some(batch) = simulator.next_batch(1000) {
-        let body = serde_json::to_vec(&json!({ "events": batch }))?;
-        let raw = parse_batch(&body, &pipeline.limits).map_err(|e| anyhow!("{e}"))?;
-        let now = config.start_micros + i64::from(DAYS) * MICROS_PER_DAY;
-        let processed = pipeline.process(SCOPE.project_id, &settings, &raw, &RequestInfo::default(), now);
-        chunk.extend(processed.events.into_iter().map(|event| ScopedEvent { scope: SCOPE, event }));
-        if chunk.len() >= 50_000 {
-            total += chunk.len() as u64;
-            store.append(std::mem::take(&mut chunk)).await?;
-        }
-    }
-    total += chunk.len() as u64;
-    store.append(chunk).await?;
+    let end = config.start_micros + i64::from(DAYS) * MICROS_PER_DAY;
+    let total = crate::bench_ai::load(&store, SCOPE, &mut simulator, end).await?;
     println!("generated {total} events in {:.0} s", started.elapsed().as_secs_f64());
     Ok((store, config))
 }
@@ -149,7 +137,7 @@ fn baselines(from: i64, to: i64) -> Vec<(&'static str, String, Vec<SqlParam>)> {
 }
 
 pub async fn run(args: QueryArgs) -> Result<()> {
-    let (store, config) = prepare(&args).await?;
+    let (store, config) = prepare(args.events, &args.data_dir).await?;
     let events = store.count_events(SCOPE).await?;
     let end = config.start_micros + i64::from(DAYS) * MICROS_PER_DAY;
     let ctx = Context { scope: SCOPE, timezone: "UTC".into(), now: end };

@@ -25,6 +25,25 @@ pub struct PxConfig {
     pub store: StoreConfig,
     pub log: LogConfig,
     pub bootstrap: BootstrapConfig,
+    pub ai: AiConfig,
+}
+
+/// The AI engine's schedule inside `px serve`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AiConfig {
+    /// Run the engine on a schedule (`px ai run` works either way).
+    pub enabled: bool,
+    /// Seconds between near-real-time passes (hourly buckets, last 3 days).
+    pub recent_interval_secs: u64,
+    /// Seconds between full passes (daily buckets, last 28 days).
+    pub full_interval_secs: u64,
+}
+
+impl Default for AiConfig {
+    fn default() -> Self {
+        Self { enabled: true, recent_interval_secs: 60, full_interval_secs: 86_400 }
+    }
 }
 
 impl Default for PxConfig {
@@ -36,6 +55,7 @@ impl Default for PxConfig {
             store: StoreConfig::default(),
             log: LogConfig::default(),
             bootstrap: BootstrapConfig::default(),
+            ai: AiConfig::default(),
         }
     }
 }
@@ -194,6 +214,12 @@ impl PxConfig {
         }
         if l.max_events_per_batch == 0 {
             p.push("ingest.limits.max_events_per_batch must be at least 1".into());
+        }
+        if self.ai.recent_interval_secs < 10 {
+            p.push("ai.recent_interval_secs must be at least 10".into());
+        }
+        if self.ai.full_interval_secs < 600 {
+            p.push("ai.full_interval_secs must be at least 600".into());
         }
         if !(1..=3600).contains(&self.store.query_timeout_secs) {
             p.push("store.query_timeout_secs must be 1 to 3600".into());

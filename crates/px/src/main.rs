@@ -2,7 +2,9 @@
 //! keys and users, `simulate` generates product traffic, `bench` measures.
 
 mod admin;
+mod ai;
 mod bench;
+mod bench_ai;
 mod bench_query;
 mod bootstrap;
 mod config;
@@ -35,7 +37,10 @@ enum Command {
     Admin(admin::AdminCommand),
     /// Generate realistic product traffic into a project.
     Simulate(simulate::SimulateArgs),
-    /// Measure PX: `px bench ingest`, `px bench query`.
+    /// Run the AI engine: `px ai run`.
+    #[command(subcommand)]
+    Ai(ai::AiCommand),
+    /// Measure PX: `px bench ingest`, `px bench query`, `px bench ai`.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
@@ -57,6 +62,7 @@ fn main() -> Result<()> {
             Command::Admin(cmd) => admin::run(config, cmd).await,
             Command::Simulate(args) => simulate::run(config, args).await,
             Command::Bench(cmd) => bench::run(config, cmd).await,
+            Command::Ai(cmd) => ai::run(config, cmd).await,
         }
     })
 }

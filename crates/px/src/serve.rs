@@ -78,6 +78,16 @@ pub async fn run(mut config: PxConfig, args: ServeArgs) -> Result<()> {
     println!("listening on {base}");
     print_banner(&config, &base, &boot);
 
+    if config.ai.enabled {
+        px_server::ai::spawn(
+            Arc::clone(&running.state),
+            px_server::ai::Schedule {
+                recent_every: std::time::Duration::from_secs(config.ai.recent_interval_secs),
+                full_every: std::time::Duration::from_secs(config.ai.full_interval_secs),
+            },
+        );
+    }
+
     if args.demo {
         let state = Arc::clone(&running.state);
         let visitors = args.demo_visitors_per_day;

@@ -24,13 +24,18 @@ pub struct SimulateArgs {
     /// Project to fill (id). With --http, the key decides the project.
     #[arg(long)]
     project: Option<i64>,
-    #[arg(long, default_value_t = 14)]
-    days: u32,
-    #[arg(long, default_value_t = 1500)]
-    visitors_per_day: u32,
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// First day (YYYY-MM-DD, UTC); default: `days` days before today.
+    /// Days to simulate [default: 14, or the scenario's run.days]
+    #[arg(long)]
+    days: Option<u32>,
+    /// Average new visitors per day [default: 1500, or the scenario's
+    /// run.visitors_per_day]
+    #[arg(long)]
+    visitors_per_day: Option<u32>,
+    /// [default: 42, or the scenario's run.seed]
+    #[arg(long)]
+    seed: Option<u64>,
+    /// First day (YYYY-MM-DD, UTC) [default: the scenario's run.start, else
+    /// `days` days before today]
     #[arg(long)]
     start: Option<String>,
     /// Send through a running server's API at this base URL.
@@ -118,19 +123,35 @@ pub async fn load_demo(state: &AppState, data_dir: &Path, visitors_per_day: u32)
     Ok(Some((keys, n)))
 }
 
-pub async fn run(config: PxConfig, args: SimulateArgs) -> Result<()> {
-    let start = match &args.start {
-        Some(s) => parse_start(s)?,
-        None => default_start(args.days),
+/// The run's settings: each flag given wins, then the scenario's `[run]`
+/// table, then the defaults of a run without a scenario.
+fn sim_config(args: &SimulateArgs, scenario: Option<&Scenario>) -> Result<SimConfig> {
+    let run = scenario.map(Scenario::run);
+    let days = args.days.or(run.map(|r| r.days)).unwrap_or(14);
+    let start = match (&args.start, run.and_then(|r| r.start)) {
+        (Some(s), _) => parse_start(s)?,
+        (None, Some(start)) => start,
+        (None, None) => default_start(days),
     };
-    let sim =
-        SimConfig { seed: args.seed, start_micros: start, days: args.days, visitors_per_day: args.visitors_per_day };
-    let mut simulator = match &args.scenario {
+    Ok(SimConfig {
+        seed: args.seed.or(run.map(|r| r.seed)).unwrap_or(42),
+        start_micros: start,
+        days,
+        visitors_per_day: args.visitors_per_day.or(run.map(|r| r.visitors_per_day)).unwrap_or(1500),
+    })
+}
+
+pub async fn run(config: PxConfig, args: SimulateArgs) -> Result<()> {
+    let scenario = match &args.scenario {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            let scenario = Scenario::from_toml(&text).with_context(|| format!("scenario {}", path.display()))?;
-            Simulator::with_scenario(sim, scenario)
+            Some(Scenario::from_toml(&text).with_context(|| format!("scenario {}", path.display()))?)
         }
+        None => None,
+    };
+    let sim = sim_config(&args, scenario.as_ref())?;
+    let mut simulator = match scenario {
+        Some(scenario) => Simulator::with_scenario(sim, scenario),
         None => Simulator::new(sim),
     };
     let started = std::time::Instant::now();
@@ -156,9 +177,16 @@ pub async fn run(config: PxConfig, args: SimulateArgs) -> Result<()> {
             feed_direct(&crate::serve::pipeline(&config)?, &writer, scope, &mut simulator, args.batch_size).await?
         }
     };
-    if let (Some(path), Some(labels)) = (&args.labels, simulator.labels()) {
-        let json = serde_json::to_vec_pretty(&labels)?;
-        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+    if let Some(labels) = simulator.labels() {
+        // A friction that changed nothing is most likely outside a run
+        // shortened by the flags, or a segment too small for it.
+        for f in labels.frictions.iter().filter(|f| f.affected_sessions == 0) {
+            tracing::warn!(friction = f.index, kind = f.kind, "scenario friction changed no session in this run");
+        }
+        if let Some(path) = &args.labels {
+            let json = serde_json::to_vec_pretty(&labels)?;
+            std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+        }
     }
     let secs = started.elapsed().as_secs_f64();
     println!("{n} events in {secs:.1} s ({:.0} events/s)", n as f64 / secs);
@@ -202,4 +230,42 @@ async fn feed_http(url: &str, key: &str, simulator: &mut Simulator, batch_size: 
         );
     }
     Ok(stats.acknowledged + stats.duplicates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: SimulateArgs,
+    }
+
+    fn args(flags: &[&str]) -> SimulateArgs {
+        Cli::parse_from(std::iter::once("simulate").chain(flags.iter().copied())).args
+    }
+
+    const MARCH_3: i64 = 1_740_960_000_000_000;
+    const MAY_5: i64 = 1_746_403_200_000_000;
+
+    #[test]
+    fn flags_win_over_the_scenario_run_which_wins_over_defaults() {
+        let scenario = Scenario::from_toml(
+            "name = \"s\"\n[run]\ndays = 21\nvisitors_per_day = 800\nseed = 7\nstart = \"2025-03-03\"",
+        )
+        .unwrap();
+        let c = sim_config(&args(&[]), Some(&scenario)).unwrap();
+        assert_eq!((c.days, c.visitors_per_day, c.seed, c.start_micros), (21, 800, 7, MARCH_3));
+        let c = sim_config(&args(&["--days", "10", "--seed", "3", "--start", "2025-05-05"]), Some(&scenario)).unwrap();
+        assert_eq!((c.days, c.visitors_per_day, c.seed, c.start_micros), (10, 800, 3, MAY_5));
+        // A scenario without [run]: its defaults, and a start the caller picks.
+        let bare = Scenario::from_toml("name = \"s\"").unwrap();
+        let c = sim_config(&args(&["--visitors-per-day", "50"]), Some(&bare)).unwrap();
+        assert_eq!((c.days, c.visitors_per_day, c.seed), (14, 50, 42));
+        assert_eq!(c.start_micros % MICROS_PER_DAY, 0);
+        let c = sim_config(&args(&[]), None).unwrap();
+        assert_eq!((c.days, c.visitors_per_day, c.seed), (14, 1500, 42));
+    }
 }

@@ -41,13 +41,6 @@ pub fn decode(body: &[u8]) -> Result<Query, ApiError> {
         }
         None => return Err(ApiError::invalid("body", "a query is a JSON object")),
     };
-    fn part<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
-        serde_path_to_error::deserialize(v).map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." { "body".to_string() } else { path };
-            ApiError::invalid(field, e.inner().to_string())
-        })
-    }
     Ok(match kind.as_str() {
         "trend" => Query::Trend(part(value)?),
         "funnel" => Query::Funnel(part(value)?),
@@ -60,6 +53,20 @@ pub fn decode(body: &[u8]) -> Result<Query, ApiError> {
         "sessions" => Query::Sessions(part(value)?),
         other => return Err(ApiError::invalid("kind", format!("unknown kind {other:?}"))),
     })
+}
+
+/// A JSON value decoded as `T`; a bad field gets a 400 naming its path.
+pub fn part<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "body".to_string() } else { path };
+        ApiError::invalid(field, e.inner().to_string())
+    })
+}
+
+/// A JSON body decoded as `T`, naming the path of a bad field.
+pub fn decode_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    part(serde_json::from_slice(body).map_err(|e| ApiError::invalid("body", e.to_string()))?)
 }
 
 pub async fn run(

@@ -35,11 +35,18 @@ pub(crate) enum Campaign {
 /// One acquisition channel.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Channel {
+    /// Short name, as scenario files write it (`hacker-news`).
+    pub name: &'static str,
     /// Percent of new visitors on an average day.
     pub share: f64,
     pub referrer: Option<&'static str>,
     pub utm: Option<Utm>,
     pub landings: &'static [(Landing, f64)],
+}
+
+/// The index of the channel called `name`, if any.
+pub(crate) fn by_name(name: &str) -> Option<usize> {
+    CHANNELS.iter().position(|c| c.name.eq_ignore_ascii_case(name))
 }
 
 /// Index of the newsletter in [`CHANNELS`]: its share peaks on send days.
@@ -51,14 +58,14 @@ use Landing::*;
 
 pub(crate) const CHANNELS: &[Channel] = &[
     Channel {
-        // google
+        name: "google",
         share: 30.0,
         referrer: Some("https://www.google.com/"),
         utm: None,
         landings: &[(Home, 30.0), (Blog, 30.0), (Docs, 25.0), (Pricing, 10.0), (Features, 5.0)],
     },
     Channel {
-        // google-ads
+        name: "google-ads",
         share: 7.0,
         referrer: Some("https://www.google.com/"),
         utm: Some(Utm {
@@ -68,24 +75,29 @@ pub(crate) const CHANNELS: &[Channel] = &[
         }),
         landings: &[(Home, 50.0), (Pricing, 30.0), (Features, 20.0)],
     },
-    // direct
-    Channel { share: 27.0, referrer: None, utm: None, landings: &[(Home, 80.0), (Pricing, 10.0), (Docs, 10.0)] },
     Channel {
-        // twitter
+        name: "direct",
+        share: 27.0,
+        referrer: None,
+        utm: None,
+        landings: &[(Home, 80.0), (Pricing, 10.0), (Docs, 10.0)],
+    },
+    Channel {
+        name: "twitter",
         share: 5.0,
         referrer: Some("https://t.co/"),
         utm: None,
         landings: &[(Blog, 60.0), (Home, 30.0), (Features, 10.0)],
     },
     Channel {
-        // linkedin
+        name: "linkedin",
         share: 5.0,
         referrer: Some("https://www.linkedin.com/"),
         utm: None,
         landings: &[(Blog, 55.0), (Home, 35.0), (Features, 10.0)],
     },
     Channel {
-        // linkedin-ads
+        name: "linkedin-ads",
         share: 2.0,
         referrer: Some("https://www.linkedin.com/"),
         utm: Some(Utm {
@@ -96,42 +108,42 @@ pub(crate) const CHANNELS: &[Channel] = &[
         landings: &[(Features, 60.0), (Home, 40.0)],
     },
     Channel {
-        // newsletter
+        name: "newsletter",
         share: 7.0,
         referrer: None,
         utm: Some(Utm { source: "newsletter", medium: "email", campaign: Campaign::WeeklyIssue }),
         landings: &[(Blog, 70.0), (Features, 20.0), (Pricing, 10.0)],
     },
     Channel {
-        // bing
+        name: "bing",
         share: 4.0,
         referrer: Some("https://www.bing.com/"),
         utm: None,
         landings: &[(Home, 45.0), (Blog, 25.0), (Docs, 20.0), (Pricing, 10.0)],
     },
     Channel {
-        // duckduckgo
+        name: "duckduckgo",
         share: 2.0,
         referrer: Some("https://duckduckgo.com/"),
         utm: None,
         landings: &[(Docs, 50.0), (Home, 30.0), (Blog, 20.0)],
     },
     Channel {
-        // chatgpt
+        name: "chatgpt",
         share: 4.0,
         referrer: Some("https://chatgpt.com/"),
         utm: Some(Utm { source: "chatgpt.com", medium: "referral", campaign: Campaign::None }),
         landings: &[(Docs, 45.0), (Home, 35.0), (Pricing, 20.0)],
     },
     Channel {
-        // github
+        name: "github",
         share: 4.0,
         referrer: Some("https://github.com/"),
         utm: None,
         landings: &[(Docs, 80.0), (Home, 20.0)],
     },
     Channel {
-        // hacker-news
+        name: "hacker-news",
         share: 3.0,
         referrer: Some("https://news.ycombinator.com/"),
         utm: None,
@@ -150,5 +162,8 @@ mod tests {
         let total: f64 = CHANNELS.iter().map(|c| c.share).sum();
         assert_eq!(total, 100.0);
         assert!(CHANNELS.len() < 256);
+        let names: std::collections::HashSet<&str> = CHANNELS.iter().map(|c| c.name).collect();
+        assert_eq!(names.len(), CHANNELS.len(), "names are unique");
+        assert_eq!(CHANNELS[DIRECT].name, "direct");
     }
 }

@@ -20,6 +20,12 @@ pub(crate) const fn el(selector: &'static str, tag: &'static str, text: &'static
 pub(crate) const EXPORT_BUTTON: Element = el("button.export-csv", "button", "Export CSV");
 /// The pay button on the payment page, hit repeatedly when checkout breaks.
 pub(crate) const PAY_BUTTON: Element = el("button#pay-now", "button", "Pay now");
+/// Submit buttons of the forms a scenario's `error_loop` can break (see
+/// `forms`). The signup and login buttons are not in their pages' click
+/// tables: in the baseline, submitting is implied by the funnel events.
+pub(crate) const SIGNUP_SUBMIT: Element = el("button.signup-submit", "button", "Create account");
+pub(crate) const LOGIN_SUBMIT: Element = el("button.login-submit", "button", "Log in");
+pub(crate) const SAVE_SETTINGS: Element = el("button.save-settings", "button", "Save changes");
 /// The date-range picker, clicked repeatedly when it is slow to open.
 pub(crate) const DATE_RANGE: Element = el("button.date-range", "button", "Last 30 days");
 
@@ -81,7 +87,7 @@ pub(crate) const REPORTS: &[Element] = &[
 pub(crate) const SETTINGS: &[Element] = &[
     el("button.invite-member", "button", "Invite teammate"),
     el("input#project-name", "input", ""),
-    el("button.save-settings", "button", "Save changes"),
+    SAVE_SETTINGS,
     el("a.billing-link", "a", "Billing"),
 ];
 pub(crate) const CHECKOUT: &[Element] = &[

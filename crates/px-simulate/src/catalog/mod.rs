@@ -12,6 +12,7 @@ pub(crate) mod channels;
 pub(crate) mod devices;
 pub(crate) mod elements;
 pub(crate) mod errors;
+pub(crate) mod forms;
 pub(crate) mod geo;
 pub(crate) mod pages;
 pub(crate) mod texts;

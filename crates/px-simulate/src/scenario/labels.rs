@@ -3,8 +3,9 @@
 //! changed, counted while generating (a friction drawn but without effect,
 //! like a failure probability that did not fire, is not counted).
 
-use super::{Effect, Injector, Segment};
+use super::{Effect, Injector, Segment, Step};
 use crate::calendar::VERSIONS;
+use crate::catalog::channels::CHANNELS;
 use crate::emit::rfc3339;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -24,6 +25,9 @@ pub struct FrictionLabel {
     /// Position in the scenario file's `[[friction]]` list.
     pub index: usize,
     pub kind: &'static str,
+    /// `"friction"` (visitors are hurt) or `"anomaly"` (a change worth
+    /// knowing about that hurts no one: a traffic spike).
+    pub insight_type: &'static str,
     /// Dimension -> value, as in the file (empty: everyone).
     pub segment: BTreeMap<&'static str, String>,
     /// RFC 3339; a session is in the window when its first event is (but
@@ -38,6 +42,13 @@ pub struct FrictionLabel {
     pub element: Option<&'static str>,
     /// Feedback theme.
     pub theme: Option<String>,
+    /// The error message an `error_loop` repeats.
+    pub message: Option<String>,
+    /// The acquisition channel of a `traffic_spike`, when it names one
+    /// (`hacker-news`).
+    pub channel: Option<&'static str>,
+    /// Sessions the friction changed; for a traffic spike, the sessions of
+    /// the extra visitors it brought.
     pub affected_sessions: u64,
     pub affected_persons: u64,
 }
@@ -53,18 +64,30 @@ impl Injector {
             .map(|(i, f)| {
                 let (start, end) = self.windows[i];
                 let (page, step, element, theme) = match &f.effect {
-                    Effect::StepFailure { step, .. } => (Some(step.page().path()), Some(step.name()), None, None),
-                    Effect::SlowPage { page, .. } => (Some(page.path()), None, None, None),
-                    Effect::RageClicks { page, element, .. } => (Some(page.path()), None, Some(element.selector), None),
-                    Effect::ConversionDrop { .. } => {
-                        let step = super::Step::CheckoutCompleted;
+                    Effect::StepFailure { step, .. } | Effect::ConversionDrop { step, .. } => {
                         (Some(step.page().path()), Some(step.name()), None, None)
                     }
+                    Effect::SlowPage { page, .. } => (Some(page.path()), None, None, None),
+                    Effect::RageClicks { page, element, .. } => (Some(page.path()), None, Some(element.selector), None),
                     Effect::FeedbackTheme { theme, .. } => (None, None, None, Some(theme.clone())),
+                    Effect::ErrorLoop { form, .. } => {
+                        let step = Step::on(form.page).map(Step::name);
+                        (Some(form.page.path()), step, Some(form.submit.selector), None)
+                    }
+                    Effect::TrafficSpike { .. } => (None, None, None, None),
+                };
+                let message = match &f.effect {
+                    Effect::ErrorLoop { message, .. } => Some(message.clone()),
+                    _ => None,
+                };
+                let channel = match f.effect {
+                    Effect::TrafficSpike { channel, .. } => channel.and_then(|c| CHANNELS.get(c)).map(|c| c.name),
+                    _ => None,
                 };
                 FrictionLabel {
                     index: i,
                     kind: f.effect.kind(),
+                    insight_type: f.effect.insight_type(),
                     segment: segment(&f.segment),
                     start: rfc3339(start),
                     end: (end != i64::MAX).then(|| rfc3339(end)),
@@ -72,6 +95,8 @@ impl Injector {
                     step,
                     element,
                     theme,
+                    message,
+                    channel,
                     affected_sessions: self.sessions[i],
                     affected_persons: self.persons[i].len() as u64,
                 }

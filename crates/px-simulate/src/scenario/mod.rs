@@ -16,17 +16,20 @@
 
 mod labels;
 mod parse;
+mod run;
 #[cfg(test)]
 mod tests;
 
 use crate::catalog::Plan;
 use crate::catalog::devices::{Browser, DeviceType, Os};
 use crate::catalog::elements::Element;
+use crate::catalog::forms::Form;
 use crate::catalog::pages::Page;
 use crate::visitor::Visitor;
 use std::collections::HashSet;
 
 pub use labels::{FrictionLabel, Labels};
+pub use run::RunSettings;
 
 /// A named set of frictions to inject. See `docs/simulate.md` for the file
 /// format.
@@ -34,6 +37,12 @@ pub use labels::{FrictionLabel, Labels};
 pub struct Scenario {
     pub name: String,
     pub description: String,
+    /// Keep the baseline's release-bound frictions (the checkout bug of
+    /// releases 1.4.1-1.5.1, chunk errors of stale clients on release days).
+    /// Off by default: they start mid-run and are not labelled, so a scoring
+    /// run would count an engine that finds them as wrong.
+    pub builtin_frictions: bool,
+    pub(crate) run: RunSettings,
     pub(crate) frictions: Vec<Friction>,
 }
 
@@ -109,6 +118,11 @@ impl Step {
             Step::CheckoutCompleted => Page::Payment,
         }
     }
+
+    /// The step submitted on `page`, if the page is a funnel step's.
+    pub(crate) fn on(page: Page) -> Option<Step> {
+        [Step::SignupCompleted, Step::CheckoutCompleted].into_iter().find(|s| s.page() == page)
+    }
 }
 
 /// A feedback comment in both languages the simulator writes.
@@ -130,10 +144,18 @@ pub(crate) enum Effect {
     /// Each view of `page` ends in a `rage_click` on `element` with
     /// `probability` (the element does not respond).
     RageClicks { page: Page, element: Element, probability: f64 },
-    /// Started checkouts complete `factor` times as often.
-    ConversionDrop { factor: f64 },
+    /// Started `step`s (signup or checkout) complete `factor` times as often.
+    ConversionDrop { step: Step, factor: f64 },
     /// Sessions leave feedback on `theme` (one of `texts`) with `rate`.
     FeedbackTheme { theme: String, texts: Vec<Text>, rate: f64 },
+    /// Per view of the form on `form.page`, with `probability`: the
+    /// visitor submits, gets `message`, submits again, `repeats` times, and
+    /// then often gives up.
+    ErrorLoop { form: &'static Form, message: String, probability: f64, repeats: u32 },
+    /// `factor` times the new visitors while it lasts, all from `channel`
+    /// (index into `CHANNELS`) or spread over channels as usual. Not a
+    /// session effect: the simulator adds the visitors (see `Injector::spikes`).
+    TrafficSpike { factor: f64, channel: Option<usize> },
 }
 
 impl Effect {
@@ -144,6 +166,17 @@ impl Effect {
             Effect::RageClicks { .. } => "rage_clicks",
             Effect::ConversionDrop { .. } => "conversion_drop",
             Effect::FeedbackTheme { .. } => "feedback_theme",
+            Effect::ErrorLoop { .. } => "error_loop",
+            Effect::TrafficSpike { .. } => "traffic_spike",
+        }
+    }
+
+    /// How an insight about it should be classed: a traffic spike with the
+    /// usual conversion is an anomaly, everything else hurts visitors.
+    pub(crate) fn insight_type(&self) -> &'static str {
+        match self {
+            Effect::TrafficSpike { .. } => "anomaly",
+            _ => "friction",
         }
     }
 }
@@ -198,14 +231,48 @@ impl Injector {
     }
 
     /// Frictions whose segment matches and whose window overlaps
-    /// `[from, to)`: the ones that may touch a session within it.
+    /// `[from, to)`: the ones that may touch a session within it. Traffic
+    /// spikes act on the day, not on sessions, and are never candidates.
     pub(crate) fn candidates(&self, visitor: &Visitor, version: usize, from: i64, to: i64) -> Vec<usize> {
         (0..self.windows.len())
             .filter(|&i| {
                 let (start, end) = self.windows[i];
-                start < to && from < end && self.scenario.frictions[i].segment.matches(visitor, version)
+                let f = &self.scenario.frictions[i];
+                start < to
+                    && from < end
+                    && !matches!(f.effect, Effect::TrafficSpike { .. })
+                    && f.segment.matches(visitor, version)
             })
             .collect()
+    }
+
+    /// The traffic spikes over the day `[from, to)` with `base` new visitors:
+    /// per spike, its index and how many extra new visitors it brings, in
+    /// proportion to the share of the day its window covers.
+    pub(crate) fn spikes(&self, from: i64, to: i64, base: u32) -> Vec<(usize, u32)> {
+        let day = (to - from).max(1) as f64;
+        (0..self.windows.len())
+            .filter_map(|i| {
+                let Effect::TrafficSpike { factor, .. } = self.scenario.frictions[i].effect else { return None };
+                let (start, end) = self.windows[i];
+                let covered = (end.min(to) - start.max(from)).max(0) as f64 / day;
+                let extra = (f64::from(base) * (factor - 1.0) * covered).round() as u32;
+                (extra > 0).then_some((i, extra))
+            })
+            .collect()
+    }
+
+    /// The window of friction `i`, `[start, end)` in microseconds.
+    pub(crate) fn window(&self, i: usize) -> (i64, i64) {
+        self.windows[i]
+    }
+
+    /// The channel a spike's visitors come from, if it names one.
+    pub(crate) fn spike_channel(&self, i: usize) -> Option<usize> {
+        match self.scenario.frictions.get(i).map(|f| &f.effect) {
+            Some(Effect::TrafficSpike { channel, .. }) => *channel,
+            _ => None,
+        }
     }
 
     /// The `candidates` whose window contains `at`.

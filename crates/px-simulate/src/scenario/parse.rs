@@ -4,11 +4,13 @@
 //! (`friction[2].segment.country`), so a scenario author never has to read
 //! code to fix a file.
 
-use super::{Effect, Friction, Scenario, ScenarioError, Segment, Step, Text, When};
+use super::{Effect, Friction, RunSettings, Scenario, ScenarioError, Segment, Step, Text, When};
 use crate::calendar::{DAY_MICROS, VERSIONS};
 use crate::catalog::Plan;
+use crate::catalog::channels::{self, CHANNELS};
 use crate::catalog::devices::{Browser, DeviceType, Os};
 use crate::catalog::elements::{EXPORT_BUTTON, Element, PAY_BUTTON};
+use crate::catalog::forms::{self, FORMS};
 use crate::catalog::geo::COUNTRIES;
 use crate::catalog::pages::Page;
 use serde::Deserialize;
@@ -20,7 +22,19 @@ struct RawScenario {
     #[serde(default)]
     description: String,
     #[serde(default)]
+    builtin_frictions: bool,
+    run: Option<RawRun>,
+    #[serde(default)]
     friction: Vec<RawFriction>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRun {
+    days: Option<u32>,
+    visitors_per_day: Option<u32>,
+    seed: Option<u64>,
+    start: Option<String>,
 }
 
 /// Every kind's parameters side by side; [`parameters`] checks that a
@@ -42,9 +56,12 @@ struct RawFriction {
     theme: Option<String>,
     rate: Option<f64>,
     texts: Option<Vec<RawText>>,
+    message: Option<String>,
+    repeats: Option<u32>,
+    channel: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, PartialEq)]
 #[serde(deny_unknown_fields)]
 struct RawSegment {
     browser: Option<String>,
@@ -73,9 +90,23 @@ impl Scenario {
         if raw.name.trim().is_empty() {
             return Err(invalid("name", "must not be empty"));
         }
+        let run = run(raw.run.unwrap_or_default())?;
         let frictions: Result<Vec<Friction>, ScenarioError> =
-            raw.friction.into_iter().enumerate().map(|(i, f)| friction(f, &format!("friction[{i}]"))).collect();
-        Ok(Scenario { name: raw.name, description: raw.description, frictions: frictions? })
+            raw.friction.into_iter().enumerate().map(|(i, f)| friction(f, &format!("friction[{i}]"), &run)).collect();
+        Ok(Scenario {
+            name: raw.name,
+            description: raw.description,
+            builtin_frictions: raw.builtin_frictions,
+            run,
+            frictions: frictions?,
+        })
+    }
+
+    /// The run the scenario is written for (its `[run]` table, defaults
+    /// applied). Callers may override any of it; frictions timed as offsets
+    /// ("day 11") then move with the start, and fall outside a shorter run.
+    pub fn run(&self) -> RunSettings {
+        self.run
     }
 
     /// Number of frictions (zero for a clean scenario).
@@ -88,8 +119,39 @@ impl Scenario {
     }
 }
 
-fn friction(raw: RawFriction, at: &str) -> Result<Friction, ScenarioError> {
+fn run(raw: RawRun) -> Result<RunSettings, ScenarioError> {
+    let d = RunSettings::default();
+    let days = raw.days.unwrap_or(d.days);
+    if !RunSettings::DAYS.contains(&days) {
+        let (lo, hi) = (RunSettings::DAYS.start(), RunSettings::DAYS.end());
+        return Err(invalid("run.days", format!("{days} is not between {lo} and {hi}")));
+    }
+    let visitors_per_day = raw.visitors_per_day.unwrap_or(d.visitors_per_day);
+    if !RunSettings::VISITORS_PER_DAY.contains(&visitors_per_day) {
+        let (lo, hi) = (RunSettings::VISITORS_PER_DAY.start(), RunSettings::VISITORS_PER_DAY.end());
+        return Err(invalid("run.visitors_per_day", format!("{visitors_per_day} is not between {lo} and {hi}")));
+    }
+    let start = match raw.start.as_deref() {
+        None => None,
+        Some(text) => {
+            let date = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .map_err(|_| invalid("run.start", format!("{text:?} is not a date (YYYY-MM-DD)")))?;
+            Some(date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_micros())
+        }
+    };
+    Ok(RunSettings { days, visitors_per_day, seed: raw.seed.unwrap_or(d.seed), start })
+}
+
+fn friction(raw: RawFriction, at: &str, run: &RunSettings) -> Result<Friction, ScenarioError> {
     let start = when(&raw.start, &format!("{at}.start"))?;
+    // An offset past the run's end would inject nothing: a mistake, or a
+    // file written for a longer run.
+    if let When::Offset(offset) = start
+        && offset >= i64::from(run.days) * DAY_MICROS
+    {
+        let message = format!("{:?} is after the run's last day (run.days = {})", raw.start.trim(), run.days);
+        return Err(invalid(format!("{at}.start"), message));
+    }
     let end = raw.end.as_deref().map(|e| when(e, &format!("{at}.end"))).transpose()?;
     // Mixed kinds (offset and RFC 3339) can only be compared against a run;
     // such a window may turn out empty, which injects nothing.
@@ -111,16 +173,7 @@ fn effect(raw: &RawFriction, at: &str) -> Result<Effect, ScenarioError> {
     let effect = match kind {
         "step_failure" => {
             parameters(raw, at, &["step", "probability"])?;
-            let step = match required(raw.step.as_deref(), &field("step"))? {
-                "signup_completed" => Step::SignupCompleted,
-                "checkout_completed" => Step::CheckoutCompleted,
-                other => {
-                    return Err(invalid(
-                        field("step"),
-                        format!("unknown step {other:?} (expected signup_completed or checkout_completed)"),
-                    ));
-                }
-            };
+            let step = step(required(raw.step.as_deref(), &field("step"))?, &field("step"))?;
             Effect::StepFailure { step, probability: probability(raw.probability, &field("probability"))? }
         }
         "slow_page" => {
@@ -143,12 +196,53 @@ fn effect(raw: &RawFriction, at: &str) -> Result<Effect, ScenarioError> {
             Effect::RageClicks { page, element, probability: probability(raw.probability, &field("probability"))? }
         }
         "conversion_drop" => {
-            parameters(raw, at, &["factor"])?;
+            parameters(raw, at, &["factor", "step"])?;
             let factor = required(raw.factor, &field("factor"))?;
             if !(0.0..1.0).contains(&factor) {
                 return Err(invalid(field("factor"), "must be at least 0 and below 1 (a drop)"));
             }
-            Effect::ConversionDrop { factor }
+            let step = raw.step.as_deref().map_or(Ok(Step::CheckoutCompleted), |s| step(s, &field("step")))?;
+            Effect::ConversionDrop { step, factor }
+        }
+        "error_loop" => {
+            parameters(raw, at, &["page", "message", "probability", "repeats"])?;
+            let page = page(raw, at)?;
+            let form = forms::on(page).ok_or_else(|| {
+                let known: Vec<&str> = FORMS.iter().map(|f| f.page.path()).collect();
+                invalid(field("page"), format!("no form on {:?} (expected one of {known:?})", page.path()))
+            })?;
+            let message = match raw.message.as_deref().map(str::trim) {
+                None => form.default_message.to_string(),
+                Some("") => return Err(invalid(field("message"), "must not be empty")),
+                Some(m) => m.to_string(),
+            };
+            let repeats = raw.repeats.unwrap_or(4);
+            if !(2..=20).contains(&repeats) {
+                return Err(invalid(field("repeats"), "must be between 2 and 20 (a loop)"));
+            }
+            let probability = probability(raw.probability, &field("probability"))?;
+            Effect::ErrorLoop { form, message, probability, repeats }
+        }
+        "traffic_spike" => {
+            parameters(raw, at, &["factor", "channel"])?;
+            let factor = required(raw.factor, &field("factor"))?;
+            if !(1.5..=20.0).contains(&factor) {
+                return Err(invalid(field("factor"), "must be between 1.5 and 20 (times the usual new visitors)"));
+            }
+            let channel = match raw.channel.as_deref() {
+                None => None,
+                Some(name) => Some(channels::by_name(name).ok_or_else(|| {
+                    let known: Vec<&str> = CHANNELS.iter().map(|c| c.name).collect();
+                    invalid(field("channel"), format!("unknown channel {name:?} (expected one of {known:?})"))
+                })?),
+            };
+            if raw.segment != RawSegment::default() {
+                return Err(invalid(
+                    field("segment"),
+                    "a traffic_spike brings new visitors of every kind (no segment)",
+                ));
+            }
+            Effect::TrafficSpike { factor, channel }
         }
         "feedback_theme" => {
             parameters(raw, at, &["theme", "texts", "rate"])?;
@@ -169,8 +263,8 @@ fn effect(raw: &RawFriction, at: &str) -> Result<Effect, ScenarioError> {
             return Err(invalid(
                 field("kind"),
                 format!(
-                    "unknown kind {other:?} (expected step_failure, slow_page, rage_clicks, conversion_drop or \
-                     feedback_theme)"
+                    "unknown kind {other:?} (expected step_failure, slow_page, rage_clicks, conversion_drop, \
+                     feedback_theme, error_loop or traffic_spike)"
                 ),
             ));
         }
@@ -191,10 +285,23 @@ fn parameters(raw: &RawFriction, at: &str, allowed: &[&str]) -> Result<(), Scena
         ("theme", raw.theme.is_some()),
         ("rate", raw.rate.is_some()),
         ("texts", raw.texts.is_some()),
+        ("message", raw.message.is_some()),
+        ("repeats", raw.repeats.is_some()),
+        ("channel", raw.channel.is_some()),
     ];
     match set.iter().find(|(name, is_set)| *is_set && !allowed.contains(name)) {
         Some((name, _)) => Err(invalid(format!("{at}.{name}"), format!("not a parameter of {}", raw.kind))),
         None => Ok(()),
+    }
+}
+
+fn step(name: &str, field: &str) -> Result<Step, ScenarioError> {
+    match name {
+        "signup_completed" => Ok(Step::SignupCompleted),
+        "checkout_completed" => Ok(Step::CheckoutCompleted),
+        other => {
+            Err(invalid(field, format!("unknown step {other:?} (expected signup_completed or checkout_completed)")))
+        }
     }
 }
 

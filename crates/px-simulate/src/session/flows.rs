@@ -98,6 +98,9 @@ impl Session<'_> {
         let method = if google { "google" } else { "email" };
         let started = self.at(0.15);
         self.record(started, "signup_started", prop("signup_method", method));
+        if self.error_loop_gives_up(0.9) {
+            return;
+        }
         if self.step_fails(Step::SignupCompleted) {
             let at = self.at(0.9).max(started + MS);
             self.error(at, &SIGNUP_FAILED);
@@ -105,7 +108,12 @@ impl Session<'_> {
                 return;
             }
         }
-        if !sample::chance(self.rng, model.signup_complete) {
+        // One draw against both rates, as for checkout below.
+        let u = sample::uniform(self.rng);
+        if u >= model.signup_complete * self.conversion_factor(Step::SignupCompleted) {
+            if u < model.signup_complete {
+                self.lost_to_conversion_drop(Step::SignupCompleted);
+            }
             if sample::chance(self.rng, 0.25) {
                 self.go(Page::Pricing);
             }
@@ -150,6 +158,9 @@ impl Session<'_> {
             if via_home {
                 self.go(Page::Login);
             }
+            if self.error_loop_gives_up(0.8) {
+                return;
+            }
             let method = if self.visitor.google_signup { "google" } else { "email" };
             let at = self.at(0.8);
             self.record(at, "login", prop("method", method));
@@ -163,6 +174,9 @@ impl Session<'_> {
         self.use_features();
         let pages = sample::geometric(self.rng, model.app_pages, 12);
         self.app_pages(pages);
+        if self.abandoned {
+            return;
+        }
         if self.visitor.plan == Plan::Free && sample::chance(self.rng, model.checkout) {
             self.checkout();
         }
@@ -180,6 +194,10 @@ impl Session<'_> {
             let i = sample::pick_index(self.rng, 3, |i| if options[i].0 == current { 0.0 } else { options[i].1 });
             self.go(options[i].0);
             self.use_features();
+            if self.error_loop_gives_up(1.0) {
+                self.abandoned = true;
+                return;
+            }
         }
     }
 
@@ -227,6 +245,9 @@ impl Session<'_> {
         self.record(started, "checkout_started", props);
 
         self.go(Page::Payment);
+        if self.error_loop_gives_up(0.6) {
+            return;
+        }
         let bug_rate = if self.visitor.agent().engine() == Engine::WebKit {
             model.checkout_bug_webkit
         } else {
@@ -258,9 +279,9 @@ impl Session<'_> {
         // One draw against both rates: a checkout lost to a conversion drop
         // is exactly one the baseline would have completed.
         let u = sample::uniform(self.rng);
-        if u >= p_complete * self.conversion_factor() {
+        if u >= p_complete * self.conversion_factor(Step::CheckoutCompleted) {
             if u < p_complete {
-                self.lost_to_conversion_drop();
+                self.lost_to_conversion_drop(Step::CheckoutCompleted);
             }
             if buggy && sample::chance(self.rng, model.feedback_after_error) {
                 let at = self.at(0.9);

@@ -4,7 +4,7 @@
 //! stream only, and notes the friction as a hit when it changed something,
 //! which is what the labels count.
 
-use super::{Session, prop};
+use super::{MS, Session, prop};
 use crate::catalog::pages::Page;
 use crate::sample;
 use crate::scenario::{Effect, Step, Text};
@@ -42,22 +42,69 @@ impl Session<'_> {
         sample::chance(&mut self.fx, self.env.model.give_up_after_failure)
     }
 
-    /// The factor all active `conversion_drop`s put on completing checkout.
-    pub(super) fn conversion_factor(&self) -> f64 {
+    /// The factor all active `conversion_drop`s on `step` put on completing
+    /// it.
+    pub(super) fn conversion_factor(&self, step: Step) -> f64 {
         self.env
             .frictions
             .iter()
-            .map(|(_, e)| if let Effect::ConversionDrop { factor } = e { *factor } else { 1.0 })
+            .map(|(_, e)| match e {
+                Effect::ConversionDrop { step: s, factor } if *s == step => *factor,
+                _ => 1.0,
+            })
             .product()
     }
 
-    /// A checkout the baseline would have completed was lost to the drops.
-    pub(super) fn lost_to_conversion_drop(&mut self) {
+    /// A `step` the baseline would have completed was lost to the drops.
+    pub(super) fn lost_to_conversion_drop(&mut self, step: Step) {
         for &(i, effect) in self.env.frictions {
-            if matches!(effect, Effect::ConversionDrop { .. }) {
+            if matches!(effect, Effect::ConversionDrop { step: s, .. } if *s == step) {
                 self.hit(i);
             }
         }
+    }
+
+    /// Per view of a form page, the `error_loop`s on it: the visitor submits,
+    /// the validator throws, they submit again, a few seconds apart, until
+    /// they stop. The first loop that fires is the one hit. Returns whether
+    /// the visitor then gives up on what the page was for.
+    ///
+    /// The loop starts 30% into the page view; the view is stretched so that
+    /// flow events the caller places from `next_frac` of it on (submitting
+    /// the step, say) come after the loop.
+    pub(super) fn error_loop_gives_up(&mut self, next_frac: f64) -> bool {
+        let page = self.page;
+        for &(i, effect) in self.env.frictions {
+            let Effect::ErrorLoop { form, message, probability, repeats } = effect else { continue };
+            if form.page != page || !sample::chance(&mut self.fx, *probability) {
+                continue;
+            }
+            let mut times = Vec::with_capacity(*repeats as usize);
+            let mut t = self.at(0.3);
+            for _ in 0..*repeats {
+                let thrown = t + sample::between(&mut self.fx, 150, 900) * MS;
+                times.push((t, thrown));
+                t = thrown + sample::between(&mut self.fx, 1500, 6000) * MS;
+            }
+            let last = times.last().map_or(t, |&(_, thrown)| thrown);
+            self.stretch_view(last, next_frac);
+            let stack = form.stack(self.visitor.agent().engine(), message);
+            let submit = form.submit;
+            for (click, thrown) in times {
+                self.click(click, props::EVENT_CLICK, submit.selector, submit.tag, submit.text);
+                self.error_event(thrown, message.as_str(), stack.as_str(), form.source);
+            }
+            self.hit(i);
+            return sample::chance(&mut self.fx, self.env.model.give_up_after_error_loop);
+        }
+        false
+    }
+
+    /// Lengthens the current page view so that `frac` of it lies past
+    /// `until` (plus a moment).
+    fn stretch_view(&mut self, until: i64, frac: f64) {
+        let needed = (until + 500 * MS - self.start) as f64 / frac.clamp(0.05, 1.0);
+        self.end = self.end.max(self.start + needed.ceil() as i64);
     }
 
     /// How much slower `page` renders (LCP), 1 when no `slow_page` is on it.
@@ -86,7 +133,7 @@ impl Session<'_> {
                     // The click that did nothing, then the burst.
                     let at = self.any_time();
                     self.click(at, props::EVENT_CLICK, element.selector, element.tag, element.text);
-                    let burst = at + sample::between(&mut self.fx, 600, 2500) * super::MS;
+                    let burst = at + sample::between(&mut self.fx, 600, 2500) * MS;
                     self.click(burst, props::EVENT_RAGE_CLICK, element.selector, element.tag, element.text);
                     self.hit(i);
                 }

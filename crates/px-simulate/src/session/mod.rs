@@ -120,6 +120,8 @@ pub(crate) struct Session<'a> {
     interacted: bool,
     checkout_error: bool,
     slow_export: bool,
+    /// The visitor gave up after an `error_loop` and leaves.
+    abandoned: bool,
     /// The frictions' own draws (see `Stream::Friction`).
     fx: SimRng,
     /// Frictions that changed this session, in the order they first did.
@@ -150,6 +152,7 @@ impl<'a> Session<'a> {
             interacted: false,
             checkout_error: false,
             slow_export: false,
+            abandoned: false,
             fx,
             hits: Vec::new(),
         }

@@ -168,10 +168,21 @@ impl Session<'_> {
     /// An uncaught error, worded for the visitor's engine.
     pub(super) fn error(&mut self, at: i64, error: &JsError) {
         let wording = error.wording(self.visitor.agent().engine());
+        self.error_event(at, wording.message, wording.stack, error.source);
+    }
+
+    /// An `error` event with the given message, stack and script.
+    pub(super) fn error_event(
+        &mut self,
+        at: i64,
+        message: impl Into<Value>,
+        stack: impl Into<Value>,
+        source: &'static str,
+    ) {
         let mut props = Map::new();
-        props.insert("message".into(), wording.message.into());
-        props.insert("stack".into(), wording.stack.into());
-        props.insert("source".into(), error.source.into());
+        props.insert("message".into(), message.into());
+        props.insert("stack".into(), stack.into());
+        props.insert("source".into(), source.into());
         self.record(at, props::EVENT_ERROR, props);
     }
 

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use px_simulate::{SimConfig, Simulator};
+use px_simulate::{Labels, Scenario, SimConfig, Simulator};
 use serde_json::Value;
 
 /// Monday 2025-05-05 00:00:00 UTC.
@@ -16,7 +16,16 @@ pub fn config(seed: u64, days: u32, visitors_per_day: u32) -> SimConfig {
 
 /// Every event of a run, in output order.
 pub fn run(config: &SimConfig) -> Vec<Value> {
-    let mut sim = Simulator::new(config.clone());
+    collect(Simulator::new(config.clone()))
+}
+
+/// Every event of a run of the steady baseline (what scenarios inject
+/// into), in output order.
+pub fn run_steady(config: &SimConfig) -> Vec<Value> {
+    collect(Simulator::steady(config.clone()))
+}
+
+fn collect(mut sim: Simulator) -> Vec<Value> {
     let mut all = Vec::new();
     while let Some(batch) = sim.next_batch(1000) {
         all.extend(batch);
@@ -48,4 +57,27 @@ pub fn browser(ua: &str) -> &'static str {
     } else {
         "Safari"
     }
+}
+
+/// Every event of a run of `scenario`, and its labels.
+pub fn run_with(config: &SimConfig, scenario: Scenario) -> (Vec<Value>, Labels) {
+    let mut sim = Simulator::with_scenario(config.clone(), scenario);
+    let mut all = Vec::new();
+    while let Some(batch) = sim.next_batch(1000) {
+        all.extend(batch);
+    }
+    (all, sim.labels().expect("a scenario run has labels"))
+}
+
+/// Sessions in output order (a session's events are contiguous).
+pub fn sessions(events: &[Value]) -> Vec<&[Value]> {
+    events.chunk_by(|a, b| str_at(a, "/session_id") == str_at(b, "/session_id")).collect()
+}
+
+pub fn count(session: &[Value], pred: impl Fn(&Value) -> bool) -> usize {
+    session.iter().filter(|e| pred(e)).count()
+}
+
+pub fn named(e: &Value, name: &str) -> bool {
+    str_at(e, "/event") == name
 }

@@ -259,8 +259,9 @@ fn scoped_relations(scope: ProjectScope, sql: &str) -> String {
         "(SELECT person_id, properties, is_identified, first_seen, last_seen FROM persons \
          WHERE tenant_id = {t} AND project_id = {p})"
     );
-    let ids =
-        format!("(SELECT distinct_id, person_id FROM person_distinct_ids WHERE tenant_id = {t} AND project_id = {p})");
+    let ids = format!(
+        "(SELECT distinct_id, person_id, merged FROM person_distinct_ids WHERE tenant_id = {t} AND project_id = {p})"
+    );
     sql.replace("{events}", &events).replace("{persons}", &persons).replace("{distinct_ids}", &ids)
 }
 

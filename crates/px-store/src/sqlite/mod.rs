@@ -1,7 +1,12 @@
 //! The embedded metadata store: one SQLite file in WAL mode, so `px admin`
 //! can create projects and keys while `px serve` runs on the same data dir.
 
-use crate::meta_store::{ApiKey, KeyKind, MetaStore, NewProject, Project, Role, Tenant, User};
+mod insights;
+
+use crate::meta_store::{
+    ApiKey, Insight, InsightFilter, InsightUpdate, KeyKind, MetaStore, NewInsight, NewProject, Project, Role, Tenant,
+    User,
+};
 use crate::{Result, StoreError};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -355,5 +360,21 @@ impl MetaStore for SqliteMetaStore {
         let role: String = row.try_get("role")?;
         let role = Role::parse(&role).ok_or_else(|| StoreError::Internal(format!("unknown role {role}")))?;
         Ok(Some((ProjectScope { tenant_id: TenantId(row.try_get("tenant_id")?), project_id: project }, role)))
+    }
+
+    async fn upsert_insight(&self, scope: ProjectScope, new: NewInsight) -> Result<(Insight, bool)> {
+        insights::upsert(&self.pool, scope, new).await
+    }
+
+    async fn list_insights(&self, scope: ProjectScope, filter: &InsightFilter) -> Result<(Vec<Insight>, i64)> {
+        insights::list(&self.pool, scope, filter).await
+    }
+
+    async fn insight(&self, scope: ProjectScope, id: i64) -> Result<Option<Insight>> {
+        insights::get(&self.pool, scope, id).await
+    }
+
+    async fn update_insight(&self, scope: ProjectScope, id: i64, update: InsightUpdate) -> Result<Insight> {
+        insights::update(&self.pool, scope, id, update).await
     }
 }

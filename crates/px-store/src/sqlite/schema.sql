@@ -40,3 +40,25 @@ CREATE TABLE IF NOT EXISTS login_sessions (
     user_id INTEGER NOT NULL REFERENCES users(id),
     expires_at INTEGER NOT NULL
 );
+-- Insights of the AI engine: one row per finding, deduplicated across runs
+-- by `key` (type, subject and segment), so a run updates the figures of a
+-- finding it saw before instead of adding a copy. `body` is the engine's
+-- JSON (title, metrics, impact, recommendation, evidence).
+CREATE TABLE IF NOT EXISTS insights (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    key TEXT NOT NULL,
+    insight_type TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    impact REAL NOT NULL,
+    reach REAL NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    rating INTEGER,
+    body TEXT NOT NULL,
+    first_detected_at INTEGER NOT NULL,
+    last_detected_at INTEGER NOT NULL,
+    UNIQUE (project_id, key)
+);
+CREATE INDEX IF NOT EXISTS insights_by_impact ON insights (tenant_id, project_id, status, impact DESC, reach DESC);

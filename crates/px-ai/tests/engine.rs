@@ -1,0 +1,75 @@
+//! The engine over simulated traffic in a real DuckDB store: an injected
+//! friction is found with its segment, and clean traffic gives no friction.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use px_ai::analyze::Settings;
+use px_ai::engine::{self, Pass};
+use px_core::time::MICROS_PER_DAY;
+use px_core::{ProjectId, ProjectScope, ProjectSettings, TenantId};
+use px_ingest::Pipeline;
+use px_ingest::decode::parse_batch;
+use px_ingest::enrich::{Enricher, RequestInfo};
+use px_simulate::{Scenario, SimConfig, Simulator};
+use px_store::{DuckDbEventStore, EventStore, ScopedEvent};
+use serde_json::json;
+
+const SCOPE: ProjectScope = ProjectScope { tenant_id: TenantId(1), project_id: ProjectId(1) };
+/// 2025-05-05, a Monday.
+const START: i64 = 1_746_403_200_000_000;
+
+async fn load(dir: &std::path::Path, scenario: &str, days: u32, visitors: u32, seed: u64) -> (DuckDbEventStore, i64) {
+    let store = DuckDbEventStore::open(&dir.join("events.duckdb"), None).unwrap();
+    let config = SimConfig { seed, start_micros: START, days, visitors_per_day: visitors };
+    let mut sim = Simulator::with_scenario(config, Scenario::from_toml(scenario).unwrap());
+    let pipeline = Pipeline::new(Default::default(), Enricher::new(None));
+    let end = START + i64::from(days) * MICROS_PER_DAY;
+    let mut events = Vec::new();
+    while let Some(batch) = sim.next_batch(1000) {
+        let body = serde_json::to_vec(&json!({ "events": batch })).unwrap();
+        let raw = parse_batch(&body, &pipeline.limits).unwrap();
+        let done = pipeline.process(SCOPE.project_id, &ProjectSettings::default(), &raw, &RequestInfo::default(), end);
+        events.extend(done.events.into_iter().map(|event| ScopedEvent { scope: SCOPE, event }));
+    }
+    store.append(events).await.unwrap();
+    (store, end)
+}
+
+#[tokio::test]
+async fn a_signup_failure_on_one_browser_is_found_with_its_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = r#"
+name = "chrome-signup-failure"
+[[friction]]
+kind = "step_failure"
+start = "day 5"
+step = "signup_completed"
+probability = 0.5
+segment = { browser = "Chrome" }
+"#;
+    let (store, end) = load(dir.path(), scenario, 10, 300, 3).await;
+    let a = engine::analyze(&store, SCOPE, end, Pass::FULL, Settings::default()).await.unwrap();
+    let titles: Vec<&str> = a.drafts.iter().map(|d| d.title.as_str()).collect();
+    let found = a
+        .drafts
+        .iter()
+        .find(|d| d.subject["page"] == "/signup" || d.subject["step"] == "signup_completed")
+        .unwrap_or_else(|| panic!("not found among {titles:#?}"));
+    assert_eq!(found.segment, vec![json!({"dimension": "browser", "value": "Chrome"})], "{titles:#?}");
+    assert_eq!(found.insight_type, "friction");
+    let change = px_core::time::parse_rfc3339(&found.change_at).unwrap();
+    assert!((change - (START + 5 * MICROS_PER_DAY)).abs() <= MICROS_PER_DAY, "{}", found.change_at);
+    assert!(found.impact.affected_sessions >= 20, "{:?}", found.impact);
+    assert!(!found.recommendation["steps"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn clean_traffic_gives_no_friction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, end) = load(dir.path(), "name = \"clean\"", 10, 300, 4).await;
+    let a = engine::analyze(&store, SCOPE, end, Pass::FULL, Settings::default()).await.unwrap();
+    let frictions: Vec<&str> =
+        a.drafts.iter().filter(|d| d.insight_type == "friction").map(|d| d.title.as_str()).collect();
+    assert!(frictions.is_empty(), "{frictions:#?}");
+    assert!(a.sessions > 2000, "{}", a.sessions);
+}

@@ -1,0 +1,90 @@
+//! `px ai run`: one engine pass over a project, straight on the data dir
+//! (while `px serve` runs, use `POST /api/v1/projects/{p}/insights/run`
+//! instead: the event store is open there).
+
+use crate::config::PxConfig;
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use px_ai::analyze::Settings;
+use px_ai::engine::{self, Pass};
+use px_core::{ProjectId, ProjectScope};
+
+#[derive(Subcommand)]
+pub enum AiCommand {
+    /// Run a pass now and print its insights.
+    Run(RunArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PassArg {
+    /// Daily buckets over the last 28 days.
+    Full,
+    /// Hourly buckets over the last 3 days.
+    Recent,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Project id (default: every project).
+    #[arg(long)]
+    project: Option<i64>,
+    #[arg(long, value_enum, default_value = "full")]
+    pass: PassArg,
+    /// Analyse as of this time (RFC 3339) instead of now.
+    #[arg(long)]
+    at: Option<String>,
+    /// Print what would be stored without storing it.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the whole analysis as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(config: PxConfig, cmd: AiCommand) -> Result<()> {
+    let AiCommand::Run(args) = cmd;
+    let stores = crate::serve::open_stores(&config)
+        .await
+        .context("opening the data dir (if `px serve` runs on it, POST /api/v1/projects/{p}/insights/run instead)")?;
+    let now = match &args.at {
+        Some(t) => px_core::time::parse_rfc3339(t).with_context(|| format!("--at {t:?} is not RFC 3339"))?,
+        None => px_core::time::now_micros(),
+    };
+    let pass = match args.pass {
+        PassArg::Full => Pass::FULL,
+        PassArg::Recent => Pass::RECENT,
+    };
+    let projects = stores.meta.list_projects(None).await?;
+    let chosen: Vec<ProjectScope> = match args.project {
+        Some(id) => match projects.iter().find(|p| p.id == ProjectId(id)) {
+            Some(p) => vec![p.scope()],
+            None => bail!("--project {id}: no such project"),
+        },
+        None => projects.iter().map(|p| p.scope()).collect(),
+    };
+    for scope in chosen {
+        let analysis = engine::analyze(stores.events.as_ref(), scope, now, pass, Settings::default()).await?;
+        if !args.dry_run {
+            engine::store(stores.meta.as_ref(), scope, now, &analysis.drafts).await?;
+        }
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&analysis)?);
+            continue;
+        }
+        println!(
+            "project {}: {} sessions, {} signals, {} findings, {} insights ({} ms reading, {} ms analysing)",
+            scope.project_id.0,
+            analysis.sessions,
+            analysis.signals,
+            analysis.findings,
+            analysis.drafts.len(),
+            analysis.extract_ms,
+            analysis.analyze_ms
+        );
+        for d in &analysis.drafts {
+            let money = d.impact.money_per_month.map(|m| format!(", ${m:.0}/month")).unwrap_or_default();
+            println!("  [{}] {} {}: {}{money}", d.priority, d.insight_type, d.kind, d.title);
+        }
+    }
+    Ok(())
+}
