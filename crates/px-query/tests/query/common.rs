@@ -1,5 +1,4 @@
 //! Test fixtures: a real DuckDB store in a temp dir and a terse way to fill it.
-#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use px_core::event::{PersonLink, person_id_for};
 use px_core::{Enrichment, Event, ProjectId, ProjectScope, TenantId};

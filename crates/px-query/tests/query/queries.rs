@@ -1,10 +1,7 @@
 //! Hand-written query cases against a real DuckDB store; every expected
 //! number is worked out in the comments.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const NOW: &str = "2026-11-23T12:00:00Z";

@@ -2,8 +2,7 @@
 //! identity, a crash mid-stream, rate limits and size limits. These live in
 //! the `px` crate because only its tests get the binary (`CARGO_BIN_EXE_px`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] fns
-
+use crate::bin;
 use px_client::{Config, Event, PxClient, Stats};
 use px_testkit::server::{ProjectKeys, PxServer, all_events, create_project, px};
 use reqwest::Client;
@@ -11,10 +10,6 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_px"))
-}
 
 /// Short waits, so retries happen within a test's time.
 fn config(server: &PxServer, key: &str) -> Config {

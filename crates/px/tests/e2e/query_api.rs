@@ -1,16 +1,11 @@
 //! The query API end to end: a real server, events in through ingestion,
 //! answers out of `POST /api/v1/projects/{p}/query`, scoped by construction.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
+use crate::bin;
 use px_testkit::server::{PxServer, create_project, px};
 use reqwest::Client;
 use serde_json::{Value, json};
 use std::path::Path;
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_px"))
-}
 
 #[tokio::test]
 async fn queries_answer_within_their_project_only() {

@@ -1,11 +1,8 @@
 //! Property tests: random events (equal timestamps, a daylight-saving
 //! change, identify merges, person properties) go into a real DuckDB store;
 //! random queries of every kind must get exactly the oracle's answer.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use px_query::model::Query;
 use px_query::oracle::{self, Data, Row};

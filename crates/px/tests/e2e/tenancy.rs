@@ -1,16 +1,11 @@
 //! Multi-tenant isolation and user access, end to end: a key or a user of
 //! one tenant can never read or write another tenant's data.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] fns
-
+use crate::bin;
 use px_testkit::server::{PxServer, create_project, px};
 use reqwest::Client;
 use serde_json::{Value, json};
 use std::path::Path;
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_px"))
-}
 
 #[tokio::test]
 async fn keys_and_users_stay_inside_their_tenant() {

@@ -3,17 +3,12 @@
 //! segment, announced on the insights stream, listed, read with its
 //! evidence, rated and dismissed, and kept from other tenants.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
+use crate::bin;
 use px_testkit::server::{PxServer, create_project, px};
 use reqwest::Client;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_px"))
-}
 
 const SCENARIO: &str = r#"
 name = "chrome-signup-failure"

@@ -9,8 +9,7 @@
 //! (`scripts/install-deps.sh` installs both); without them the tests fail
 //! saying so.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] fns
-
+use crate::bin;
 use base64::Engine;
 use px_testkit::server::{ProjectKeys, PxServer, create_project, gzip};
 use reqwest::{Client, RequestBuilder, StatusCode};
@@ -18,10 +17,6 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use uuid::Uuid;
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_px"))
-}
 
 struct Env {
     server: PxServer,

@@ -1,17 +1,12 @@
 //! End-to-end ingestion tests against a real `px serve` process with the
 //! embedded DuckDB and SQLite stores in a temp dir.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] fns
-
+use crate::bin;
 use px_testkit::server::{ProjectKeys, PxServer, create_project, gzip};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::path::Path;
 use uuid::Uuid;
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_px"))
-}
 
 struct Env {
     server: PxServer,

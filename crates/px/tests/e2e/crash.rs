@@ -1,8 +1,7 @@
 //! Durability: `kill -9` of the server under load loses no acknowledged
 //! event, and client retries after the restart store nothing twice.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] fns
-
+use crate::bin;
 use px_testkit::server::{PxServer, all_events, create_project};
 use reqwest::Client;
 use serde_json::{Value, json};
@@ -12,10 +11,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Notify;
 use uuid::Uuid;
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_px"))
-}
 
 const BATCHES: usize = 400;
 const PER_BATCH: usize = 50;
