@@ -7,7 +7,6 @@ use crate::bin;
 use px_testkit::server::{PxServer, create_project, px};
 use reqwest::Client;
 use serde_json::{Value, json};
-use std::path::Path;
 use std::time::Duration;
 
 const SCENARIO: &str = r#"

@@ -14,7 +14,7 @@ use base64::Engine;
 use px_testkit::server::{ProjectKeys, PxServer, create_project, gzip};
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use uuid::Uuid;
 

@@ -6,7 +6,6 @@ use px_testkit::server::{PxServer, all_events, create_project};
 use reqwest::Client;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Notify;

@@ -5,7 +5,6 @@ use crate::bin;
 use px_testkit::server::{ProjectKeys, PxServer, create_project, gzip};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use std::path::Path;
 use uuid::Uuid;
 
 struct Env {

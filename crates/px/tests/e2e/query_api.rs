@@ -5,7 +5,6 @@ use crate::bin;
 use px_testkit::server::{PxServer, create_project, px};
 use reqwest::Client;
 use serde_json::{Value, json};
-use std::path::Path;
 
 #[tokio::test]
 async fn queries_answer_within_their_project_only() {

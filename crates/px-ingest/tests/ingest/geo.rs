@@ -5,7 +5,6 @@
 
 // The whole crate is test code; its helpers are not `#[test]` functions, which
 // clippy's `allow-unwrap-in-tests` would cover.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

@@ -5,9 +5,7 @@
 //!
 //! `corpus/` keeps inputs that once broke (or nearly broke) a stage; each
 //! is replayed on every run. Proptest also records shrunk failures in
-//! `fuzz_parse.proptest-regressions`, which is committed.
-
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] fns
+//! `ingest/fuzz_parse.proptest-regressions`, which is committed.
 
 use proptest::prelude::*;
 use px_core::{IngestLimits, ProjectId, ProjectSettings};
