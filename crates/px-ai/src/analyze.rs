@@ -10,11 +10,13 @@
 //! tried; only changes that are significant after both corrections and
 //! large enough to matter become findings.
 //!
-//! Root cause: a slice explains a change when it changed and the rest of
-//! the sessions (its complement) did not. Among explaining slices the one
-//! with the strongest evidence wins, and a second dimension is added when
-//! the change lives only in the intersection (Safari users *in Brazil*).
-//! When every slice's complement changed too, the change is everyone's.
+//! Root cause: a slice explains a change when it holds most of the damage
+//! (excess sessions beyond the baseline) and the damage is clearly denser
+//! inside it than outside it. Among explaining slices the one where the
+//! damage stands out most (excess / sqrt(units)) wins, and a second
+//! dimension is added when the damage is much denser still where both hold
+//! (Safari users *in Brazil*). When no slice explains the change, it is
+//! everyone's.
 //!
 //! A CUSUM over the standardised per-bucket rate of everyone catches slow
 //! drifts, where every bucket is only a little worse than the last.
@@ -107,7 +109,25 @@ pub struct Finding {
     /// p of the segment's change corrected for the splits and the slices tried.
     pub p_corrected: f64,
     pub slices_tested: usize,
+    /// The slices that held most of the damage, strongest first: why the
+    /// segment was named (or why none was).
+    pub candidates: Vec<Candidate>,
     pub detector: &'static str,
+}
+
+/// A slice considered for the root cause.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub segment: Vec<Condition>,
+    /// Its share of the damage (excess inside over excess inside and outside).
+    pub share: f64,
+    /// Damage per unit inside it.
+    pub density: f64,
+    /// Damage per unit outside it.
+    pub outside_density: f64,
+    /// Excess over the square root of its units: how far the damage stands
+    /// out in it.
+    pub score: f64,
 }
 
 /// Per-bucket sums of one slice.
@@ -282,25 +302,31 @@ impl<'a> Analyzer<'a> {
                 significant.push((i, c));
             }
         }
-        let finding = |segment: Vec<Condition>, change: Change, complement: Option<Change>, detector| Finding {
-            signal: index,
-            segment,
-            change,
-            complement,
-            p_corrected: (change.p * m).min(1.0),
-            slices_tested: tested.len(),
-            detector,
-        };
-        if significant.is_empty() {
-            return self.drift(&tables[0], rate, signal.measure).map(|c| finding(Vec::new(), c, None, "cusum"));
-        }
+        let finding =
+            |segment: Vec<Condition>, change: Change, complement: Option<Change>, candidates, detector| Finding {
+                signal: index,
+                segment,
+                change,
+                complement,
+                candidates,
+                p_corrected: (change.p * m).min(1.0),
+                slices_tested: tested.len(),
+                detector,
+            };
         // The split: everyone's when everyone changed, else the strongest
-        // slice's.
-        let lead = significant
-            .iter()
-            .find(|(i, _)| *i == 0)
-            .or_else(|| significant.iter().max_by(|a, b| a.1.z.total_cmp(&b.1.z)))
-            .map(|(_, c)| *c)?;
+        // slice's; with no significant split, a slow drift of everyone's.
+        let (lead, everyone, detector) = if significant.is_empty() {
+            let c = self.drift(&tables[0], rate, signal.measure)?;
+            (c, c, "cusum")
+        } else {
+            let lead = significant
+                .iter()
+                .find(|(i, _)| *i == 0)
+                .or_else(|| significant.iter().max_by(|a, b| a.1.z.total_cmp(&b.1.z)))
+                .map(|(_, c)| *c)?;
+            let everyone = significant.iter().find(|(i, _)| *i == 0).map_or(lead, |(_, c)| *c);
+            (lead, everyone, "split_test")
+        };
         let k = lead.split;
         let base_value = before_value(&tables[0], k).unwrap_or(lead.before.value);
         let sign = if worse_up { 1.0 } else { -1.0 };
@@ -312,39 +338,58 @@ impl<'a> Analyzer<'a> {
             let before = before_value(t, k).unwrap_or(base_value);
             (sign * (sa / na - before) * na, na)
         };
-        let slice_excess: Vec<(usize, f64, f64)> =
-            tested.iter().filter(|&&i| i != 0).map(|&i| (i, excess(&tables[i]).0, excess(&tables[i]).1)).collect();
-        let total = slice_excess.iter().map(|x| x.1).fold(excess(&tables[0]).0, f64::max);
-        // The segment holds most of the damage, where it is densest: a
-        // wider slice dilutes it, a narrower one misses part of it.
-        // A slice is only named when the damage is clearly denser in it than
-        // in everyone: a change everyone shares is everyone's, whichever
-        // slice happens to be the largest.
-        let (all_excess, all_units) = excess(&tables[0]);
-        let everyone_density = if all_units > 0.0 { all_excess.max(0.0) / all_units } else { 0.0 };
-        let base = slice_excess
+        // Root cause: a slice explains the change when it holds most of the
+        // damage and the damage is clearly denser inside it than outside
+        // (so a change everyone shares is everyone's, however large a
+        // slice). Among the slices that explain it, the one where the damage
+        // stands out most (the scan statistic excess / sqrt(units)) wins: a
+        // wider slice dilutes the damage, a narrower one misses part of it.
+        let mut candidates: Vec<Candidate> = Vec::new();
+        // Every slice may be the cause, not only those big enough to be
+        // tested on their own: a failure on a rarely visited page is
+        // found for everyone first, and Safari alone may be too few
+        // sessions to test but still hold all of the damage.
+        for i in 1..tables.len() {
+            let Some(condition) = self.slices.condition(i) else { continue };
+            let (e, n) = excess(&tables[i]);
+            if e <= 0.0 || n < MIN_CANDIDATE_UNITS {
+                continue;
+            }
+            let (outside_e, outside_n) = excess(&tables[0].minus(&tables[i]));
+            // Nearly everyone (a dimension with one value) cannot be told
+            // apart from everyone.
+            if outside_n < MIN_CANDIDATE_UNITS {
+                continue;
+            }
+            let outside = if outside_n > 0.0 { outside_e.max(0.0) / outside_n } else { 0.0 };
+            candidates.push(Candidate {
+                segment: vec![condition],
+                share: e / (e + outside_e.max(0.0)),
+                density: e / n,
+                outside_density: outside,
+                score: e / n.sqrt(),
+            });
+        }
+        candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let base = candidates
             .iter()
-            .filter(|(_, e, n)| {
-                total > 0.0
-                    && *n > 0.0
-                    && e / total >= self.settings.root_cause_share
-                    && e / n >= DENSER * everyone_density
-            })
-            .max_by(|a, b| (a.1 / a.2).total_cmp(&(b.1 / b.2)))
-            .and_then(|&(i, e, n)| Some((self.slices.condition(i)?, e, n)));
-        let Some((base, base_excess, base_units)) = base else {
-            let c = significant.iter().find(|(i, _)| *i == 0).map(|(_, c)| *c).unwrap_or(lead);
-            return Some(finding(Vec::new(), c, None, "split_test"));
+            .find(|c| c.share >= self.settings.root_cause_share && c.density >= CONCENTRATION * c.outside_density)
+            .map(|c| (c.segment[0], c.density));
+        candidates.truncate(5);
+        let Some((base, base_density)) = base else {
+            return Some(finding(Vec::new(), everyone, None, candidates, detector));
         };
+        let base_excess = excess(&tables[self.slices.of(base.0, base.1)]).0;
         let mut segment = vec![base];
-        let mut density = base_excess / base_units;
-        for &(i, _, _) in &slice_excess {
+        let mut density = base_density;
+        for (i, table) in tables.iter().enumerate().skip(1) {
             let Some(cond) = self.slices.condition(i) else { continue };
-            if cond.0 == base.0 {
+            // The intersection holds no more damage than the slice does.
+            if cond.0 == base.0 || excess(table).0 < 0.8 * base_excess {
                 continue;
             }
             let (e, n) = excess(&self.segment_series(signal, &[base, cond]));
-            if n > 0.0 && e >= 0.8 * base_excess && e / n >= 1.3 * density {
+            if n >= MIN_CANDIDATE_UNITS && e >= 0.8 * base_excess && e / n >= CONCENTRATION * density {
                 density = e / n;
                 segment = vec![base, cond];
             }
@@ -354,7 +399,7 @@ impl<'a> Analyzer<'a> {
         let comp = split_at(&rest, rate, worse_up, k);
         let change =
             split_at(&inside, rate, worse_up, k).or_else(|| across(&rest, &inside, rate, worse_up, k)).unwrap_or(lead);
-        Some(finding(segment, change, comp, "split_test"))
+        Some(finding(segment, change, comp, candidates, detector))
     }
 
     /// Every tested slice of `signal` with its best split, significant or
@@ -444,9 +489,13 @@ fn dispersion(n: &[f64], s: &[f64]) -> f64 {
     (chi2 / (used.len() - 1) as f64).clamp(1.0, 10.0)
 }
 
-/// How much denser the damage must be in a segment than in everyone for the
-/// segment to be named.
-const DENSER: f64 = 1.25;
+/// How much denser the damage must be inside a segment than outside it for
+/// the segment to be named.
+const CONCENTRATION: f64 = 2.0;
+
+/// Least units after the split for a slice to be named the cause, and
+/// outside it for it to be told apart from everyone.
+const MIN_CANDIDATE_UNITS: f64 = 10.0;
 
 /// Least units before the split for a slice's own baseline to be trusted;
 /// with fewer (a release that shipped just before the change) everyone's
@@ -569,3 +618,6 @@ fn best_split(series: &Series, rate: bool, worse_up: bool, min_split: usize) -> 
 pub fn segment_members(data: &Dataset, sessions: &[u32], segment: &[Condition]) -> Vec<u32> {
     sessions.iter().copied().filter(|&s| in_segment(data, s, segment)).collect()
 }
+
+#[cfg(test)]
+mod tests;

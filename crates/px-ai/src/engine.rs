@@ -8,13 +8,14 @@ use crate::features::{self, Dataset, Window};
 use crate::insight::{self, Draft, Impact};
 use crate::signals;
 use px_core::ProjectScope;
-use px_core::time::{MICROS_PER_DAY, MICROS_PER_HOUR, to_rfc3339};
+use px_core::time::{MICROS_PER_DAY, MICROS_PER_HOUR, parse_rfc3339, to_rfc3339};
 use px_query::error::{QueryError, Result};
 use px_query::rows;
 use px_query::sql::Sql;
-use px_store::{EventStore, Insight, InsightFilter, MetaStore, NewInsight};
+use px_store::{EventStore, Insight, InsightFilter, InsightStatus, MetaStore, NewInsight};
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::time::Instant;
 
 /// The span and granularity of a pass.
@@ -232,6 +233,10 @@ fn bucket_draft(data: &Dataset, b: &anomaly::BucketAnomaly) -> Draft {
     )
 }
 
+/// How far apart two changes of the same subject may start and still be
+/// one incident.
+const SAME_INCIDENT: i64 = 2 * MICROS_PER_DAY;
+
 /// Stores a pass's insights: each merges into the insight it continues
 /// (same key, or same type, segment and page or step), or is new.
 pub async fn store(
@@ -242,18 +247,33 @@ pub async fn store(
 ) -> px_store::Result<Vec<(Insight, bool)>> {
     let (existing, _) = meta.list_insights(scope, &InsightFilter { limit: 1000, ..Default::default() }).await?;
     let mut out = Vec::new();
+    // An insight continues at most one draft of a pass.
+    let mut claimed: HashSet<&str> = HashSet::new();
     for d in drafts {
-        let continues = existing.iter().find(|i| i.key == d.key).or_else(|| {
-            existing.iter().find(|i| {
+        let open = |i: &&Insight| !claimed.contains(i.key.as_str());
+        let continues = existing.iter().filter(open).find(|i| i.key == d.key).or_else(|| {
+            existing.iter().filter(open).find(|i| {
                 let same = |field: &str| {
                     let (a, b) = (i.body["subject"].get(field), d.subject.get(field));
                     a.is_some() && a == b
                 };
+                // The same incident seen again: for the same people at the
+                // same place, or at the same subject from about the same
+                // time, when a later pass, with more data, names the
+                // segment better.
+                let change = |body: &Value| body.get("change_at").and_then(Value::as_str).and_then(parse_rfc3339);
+                let close = match (change(&i.body), parse_rfc3339(&d.change_at)) {
+                    (Some(a), Some(b)) => (a - b).abs() <= SAME_INCIDENT,
+                    _ => false,
+                };
                 i.insight_type == d.insight_type
-                    && i.body["segment"] == json!(d.segment)
-                    && (same("page") || same("step"))
+                    && ((i.body["segment"] == json!(d.segment) && (same("page") || same("step")))
+                        || (i.body["subject"] == d.subject && close && i.status == InsightStatus::Active))
             })
         });
+        if let Some(i) = continues {
+            claimed.insert(i.key.as_str());
+        }
         let key = continues.map_or_else(|| d.key.clone(), |i| i.key.clone());
         let mut body = serde_json::to_value(d).unwrap_or(Value::Null);
         if let (Some(obj), Some(prev)) = (body.as_object_mut(), continues) {

@@ -196,6 +196,10 @@ pub fn draft(
         "detector": lead.detector,
         "slices_tested": lead.slices_tested,
         "complement": lead.complement,
+        "segments_considered": lead.candidates.iter().map(|c| json!({
+            "segment": segment_json(data, &c.segment), "share_of_damage": c.share,
+            "damage_per_unit": c.density, "damage_per_unit_outside": c.outside_density, "score": c.score,
+        })).collect::<Vec<_>>(),
         "sample_persons": persons,
         "sample_sessions": sessions,
         "related": related,

@@ -215,6 +215,10 @@ fn traffic_spikes_add_new_visitors_in_their_window_only() {
     assert_eq!((hn_label.page, hn_label.message.as_deref()), (None, None));
     assert_eq!(labels.frictions[1].affected_sessions, (with[&6] - without[&6]) as u64);
     assert_eq!(labels.frictions[1].channel, None);
+    // The spike's segment is the source an analysis sees for its channel;
+    // an every-channel spike has none.
+    assert_eq!(hn_label.segment.get("source").map(String::as_str), Some("news.ycombinator.com"));
+    assert!(labels.frictions[1].segment.is_empty());
 }
 
 const SIGNUP_DROP: &str = r#"

@@ -249,8 +249,30 @@ async fn scenario(file: &Path, step_hours: i64) -> Result<Outcome> {
                 if root_cause_right(insight, label) {
                     out.root_cause_right += 1;
                 } else {
-                    out.wrong_root_causes
-                        .push(format!("{}: found {} for {:?}", label.kind, insight.body["segment"], label.segment));
+                    // The slices the engine weighed, to see why it chose as it did.
+                    let considered: Vec<String> = insight.body["evidence"]["segments_considered"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|c| {
+                            let seg = &c["segment"][0];
+                            format!(
+                                "{}={} share {:.2} density {:.3} outside {:.3}",
+                                seg["dimension"].as_str().unwrap_or("?"),
+                                seg["value"].as_str().unwrap_or("?"),
+                                c["share_of_damage"].as_f64().unwrap_or(0.0),
+                                c["damage_per_unit"].as_f64().unwrap_or(0.0),
+                                c["damage_per_unit_outside"].as_f64().unwrap_or(0.0),
+                            )
+                        })
+                        .collect();
+                    out.wrong_root_causes.push(format!(
+                        "{}: found {} for {:?}; weighed: {}",
+                        label.kind,
+                        insight.body["segment"],
+                        label.segment,
+                        considered.join("; ")
+                    ));
                 }
                 let started = parse_rfc3339(&label.start).unwrap_or(start);
                 out.hours_to_detect.push((insight.first_detected_at - started) as f64 / MICROS_PER_HOUR as f64);

@@ -44,6 +44,19 @@ pub(crate) struct Channel {
     pub landings: &'static [(Landing, f64)],
 }
 
+impl Channel {
+    /// The traffic source an analysis sees for this channel: its UTM source,
+    /// else its referrer's host without `www.` (what ingestion derives),
+    /// `None` for direct traffic.
+    pub(crate) fn source(&self) -> Option<&'static str> {
+        if let Some(utm) = self.utm {
+            return Some(utm.source);
+        }
+        let host = self.referrer?.split("://").nth(1)?.split('/').next()?;
+        Some(host.strip_prefix("www.").unwrap_or(host))
+    }
+}
+
 /// The index of the channel called `name`, if any.
 pub(crate) fn by_name(name: &str) -> Option<usize> {
     CHANNELS.iter().position(|c| c.name.eq_ignore_ascii_case(name))

@@ -28,7 +28,8 @@ pub struct FrictionLabel {
     /// `"friction"` (visitors are hurt) or `"anomaly"` (a change worth
     /// knowing about that hurts no one: a traffic spike).
     pub insight_type: &'static str,
-    /// Dimension -> value, as in the file (empty: everyone).
+    /// Dimension -> value, as in the file (empty: everyone); for a traffic
+    /// spike from one channel, the `source` analyses see for it.
     pub segment: BTreeMap<&'static str, String>,
     /// RFC 3339; a session is in the window when its first event is (but
     /// for the rare session whose start crosses a boundary when generated
@@ -84,11 +85,20 @@ impl Injector {
                     Effect::TrafficSpike { channel, .. } => channel.and_then(|c| CHANNELS.get(c)).map(|c| c.name),
                     _ => None,
                 };
+                let mut segment = segment(&f.segment);
+                if let Some(source) = match f.effect {
+                    Effect::TrafficSpike { channel, .. } => {
+                        channel.and_then(|c| CHANNELS.get(c)).and_then(|c| c.source())
+                    }
+                    _ => None,
+                } {
+                    segment.insert("source", source.to_string());
+                }
                 FrictionLabel {
                     index: i,
                     kind: f.effect.kind(),
                     insight_type: f.effect.insight_type(),
-                    segment: segment(&f.segment),
+                    segment,
                     start: rfc3339(start),
                     end: (end != i64::MAX).then(|| rfc3339(end)),
                     page,
