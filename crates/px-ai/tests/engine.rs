@@ -73,3 +73,61 @@ async fn clean_traffic_gives_no_friction() {
     assert!(frictions.is_empty(), "{frictions:#?}");
     assert!(a.sessions > 2000, "{}", a.sessions);
 }
+
+/// A stored draft of a step failure on `/signup` for `segment`, changing at `change_at`.
+fn draft(segment: Vec<serde_json::Value>, change_at: &str) -> px_ai::insight::Draft {
+    px_ai::insight::Draft {
+        insight_type: "friction",
+        kind: "step_failure",
+        title: "Signup fails".into(),
+        summary: String::new(),
+        subject: json!({"page": "/signup", "step": "signup_completed"}),
+        key: format!("friction|page=/signup|{}", serde_json::to_string(&segment).unwrap()),
+        segment,
+        change_at: change_at.into(),
+        metrics: json!({}),
+        impact: Default::default(),
+        priority: "high",
+        recommendation: json!({}),
+        evidence: json!({}),
+        reach: 1.0,
+    }
+}
+
+#[tokio::test]
+async fn a_later_pass_refines_the_segment_of_the_same_incident() {
+    use px_store::{MetaStore, NewProject, SqliteMetaStore};
+    let dir = tempfile::tempdir().unwrap();
+    let meta = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).await.unwrap();
+    let tenant = meta.create_tenant("t", "self_hosted").await.unwrap();
+    let project = meta
+        .create_project(NewProject { tenant_id: tenant.id, name: "p".into(), settings: ProjectSettings::default() })
+        .await
+        .unwrap();
+    let scope = project.scope();
+    let now = START + 10 * MICROS_PER_DAY;
+    let first = engine::store(&meta, scope, now, &[draft(vec![], "2025-05-10T00:00:00.000Z")]).await.unwrap();
+    let (first, created) = &first[0];
+    assert!(created);
+
+    // The next pass names the browser, with the change a day later: the
+    // same incident, refined.
+    let safari = vec![json!({"dimension": "browser", "value": "Safari"})];
+    let refined =
+        engine::store(&meta, scope, now + MICROS_PER_DAY, &[draft(safari.clone(), "2025-05-11T00:00:00.000Z")])
+            .await
+            .unwrap();
+    let (refined, created) = &refined[0];
+    assert!(!created);
+    assert_eq!(refined.id, first.id);
+    assert_eq!(refined.body["segment"], json!(safari));
+
+    // The same subject changing for other people a week later is a new
+    // incident.
+    let chrome = vec![json!({"dimension": "browser", "value": "Chrome"})];
+    let later = engine::store(&meta, scope, now + 8 * MICROS_PER_DAY, &[draft(chrome, "2025-05-18T00:00:00.000Z")])
+        .await
+        .unwrap();
+    assert!(later[0].1);
+    assert_ne!(later[0].0.id, first.id);
+}
