@@ -160,37 +160,31 @@ fn conversions(data: &Dataset, out: &mut Vec<Signal>) {
 }
 
 fn errors(data: &Dataset, out: &mut Vec<Signal>) {
-    // A message is reported on the page it happens on most.
-    let mut by_message: HashMap<u32, (Vec<u32>, HashMap<u32, u32>)> = HashMap::new();
+    // A message is reported on the page it happens on most, over the
+    // sessions that viewed that page and as met there: a shift of traffic
+    // between pages, or sessions that browse more pages and so meet a
+    // background error elsewhere, is not read as more errors.
+    let mut by_message: HashMap<u32, HashMap<u32, Vec<u32>>> = HashMap::new();
     let mut loops: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
     for e in &data.errors {
-        let entry = by_message.entry(e.message).or_default();
-        entry.0.push(e.session);
-        *entry.1.entry(e.path).or_default() += 1;
+        by_message.entry(e.message).or_default().entry(e.path).or_default().push(e.session);
         if e.count >= LOOP_REPEATS && e.span <= LOOP_SPAN_MICROS {
             loops.entry((e.message, e.path)).or_default().push(e.session);
         }
     }
-    for (message, (sessions, pages)) in by_message {
-        let page = pages.iter().max_by_key(|(p, n)| (**n, std::cmp::Reverse(**p))).map(|(p, _)| *p);
-        // Over the sessions that viewed the page the error happens on, so a
-        // shift of traffic between pages is not read as more errors.
-        let population = match page {
-            Some(p) if p != 0 && data.page_views.iter().any(|&(_, v)| v == p) => Population::Viewed(p),
-            _ => Population::All,
-        };
-        let hits = match population {
-            Population::Viewed(p) => {
-                let viewers: HashSet<u32> = data.page_views.iter().filter(|&&(_, v)| v == p).map(|&(s, _)| s).collect();
-                sessions.into_iter().filter(|s| viewers.contains(s)).collect()
-            }
-            _ => sessions,
+    for (message, pages) in by_message {
+        let Some((&page, _)) = pages.iter().max_by_key(|(p, s)| (s.len(), std::cmp::Reverse(**p))) else { continue };
+        let viewed = page != 0 && data.page_views.iter().any(|&(_, v)| v == page);
+        let (population, hits) = if viewed {
+            (Population::Viewed(page), pages.get(&page).cloned().unwrap_or_default())
+        } else {
+            (Population::All, pages.into_values().flatten().collect())
         };
         out.push(Signal {
             measure: Measure::Error,
             subject: Subject {
                 message: data.messages.name(message).map(str::to_string),
-                page: page.and_then(|p| path(data, p)),
+                page: path(data, page),
                 ..Default::default()
             },
             values: Values::Rate { population, hits: sorted(hits) },
