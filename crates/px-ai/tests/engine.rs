@@ -20,7 +20,7 @@ const START: i64 = 1_746_403_200_000_000;
 
 async fn load(dir: &std::path::Path, scenario: &str, days: u32, visitors: u32, seed: u64) -> (DuckDbEventStore, i64) {
     let store = DuckDbEventStore::open(&dir.join("events.duckdb"), None).unwrap();
-    let config = SimConfig { seed, start_micros: START, days, visitors_per_day: visitors };
+    let config = SimConfig::new(seed, START, days, visitors);
     let mut sim = Simulator::with_scenario(config, Scenario::from_toml(scenario).unwrap());
     let pipeline = Pipeline::new(Default::default(), Enricher::new(None));
     let end = START + i64::from(days) * MICROS_PER_DAY;

@@ -33,7 +33,9 @@ pub(crate) const VERSIONS: &[&str] = &[
 /// Facts about one simulated day.
 #[derive(Debug, Clone)]
 pub(crate) struct Day {
-    pub index: u32,
+    /// Day of the run, from 0; negative during the warm-up that comes before
+    /// it (see `Model::warmup_days`).
+    pub index: i64,
     /// First microsecond of the day.
     pub start: i64,
     /// Monday = 0 … Sunday = 6.
@@ -48,14 +50,17 @@ pub(crate) struct Day {
 }
 
 impl Day {
-    pub(crate) fn new(start_micros: i64, total_days: u32, index: u32) -> Day {
-        let start = start_micros.saturating_add(i64::from(index).saturating_mul(DAY_MICROS));
+    pub(crate) fn new(start_micros: i64, total_days: u32, index: i64) -> Day {
+        let start = start_micros.saturating_add(index.saturating_mul(DAY_MICROS));
         let date = DateTime::from_timestamp_micros(start).unwrap_or_default().date_naive();
         let weekday = date.weekday().num_days_from_monday() as usize;
         let iso = date.iso_week();
         let cadence = release_cadence(total_days);
-        let version = ((index / cadence) as usize).min(VERSIONS.len() - 1);
-        let release_day = index > 0 && index.is_multiple_of(cadence) && ((index / cadence) as usize) < VERSIONS.len();
+        // The warm-up runs the first release: its events are never sent.
+        let released = u32::try_from(index).unwrap_or(0);
+        let version = ((released / cadence) as usize).min(VERSIONS.len() - 1);
+        let release_day =
+            released > 0 && released.is_multiple_of(cadence) && ((released / cadence) as usize) < VERSIONS.len();
         Day {
             index,
             start,
@@ -76,6 +81,11 @@ impl Day {
         NEWSLETTER_FACTOR[self.weekday]
     }
 
+    /// A day of the warm-up before the run: simulated, never sent.
+    pub(crate) fn warmup(&self) -> bool {
+        self.index < 0
+    }
+
     pub(crate) fn end(&self) -> i64 {
         self.start.saturating_add(DAY_MICROS)
     }
@@ -88,8 +98,8 @@ pub(crate) fn release_cadence(total_days: u32) -> u32 {
 }
 
 /// Weekday of day `index` (Monday = 0) without building a [`Day`].
-pub(crate) fn weekday_of(start_micros: i64, index: u32) -> usize {
-    let start = start_micros.saturating_add(i64::from(index).saturating_mul(DAY_MICROS));
+pub(crate) fn weekday_of(start_micros: i64, index: i64) -> usize {
+    let start = start_micros.saturating_add(index.saturating_mul(DAY_MICROS));
     DateTime::from_timestamp_micros(start).unwrap_or_default().date_naive().weekday().num_days_from_monday() as usize
 }
 

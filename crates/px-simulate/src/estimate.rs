@@ -39,16 +39,19 @@ pub fn approx_events(config: &SimConfig) -> u64 {
     let mut free = Ring::new(&m);
     let mut paid = Ring::new(&m);
     let mut total = 0.0;
-    for day in 0..config.days {
-        let weekday = (first_weekday + day as usize) % 7;
+    // The warm-up's visits fill the rings but send nothing.
+    for day in -i64::from(config.warmup_days)..i64::from(config.days) {
+        let weekday = (first_weekday as i64 + day).rem_euclid(7) as usize;
         let new = f64::from(config.visitors_per_day) * calendar::weekday_factor(weekday);
         let (a, f, p) = (anon.take(day), free.take(day), paid.take(day));
         let signups = new * signup_first + a * signup_return;
         let upgrades = f * upgrade;
-        total += new * EVENTS_FIRST_VISIT
-            + a * EVENTS_RETURN_VISIT
-            + (f + p) * EVENTS_USER_VISIT
-            + signups * EVENTS_PER_SIGNUP;
+        if day >= 0 {
+            total += new * EVENTS_FIRST_VISIT
+                + a * EVENTS_RETURN_VISIT
+                + (f + p) * EVENTS_USER_VISIT
+                + signups * EVENTS_PER_SIGNUP;
+        }
         let today = Today { day, weekday, days: config.days };
         anon.spread(&today, &m, (new + a - signups) * m.anon_return, m.anon_gap_days);
         free.spread(&today, &m, (f - upgrades + signups) * m.free_return, m.free_gap_days);
@@ -58,7 +61,8 @@ pub fn approx_events(config: &SimConfig) -> u64 {
 }
 
 struct Today {
-    day: u32,
+    /// Negative during the warm-up.
+    day: i64,
     weekday: usize,
     days: u32,
 }
@@ -72,9 +76,9 @@ impl Ring {
     }
 
     /// The returns due on `day`, clearing the slot for reuse.
-    fn take(&mut self, day: u32) -> f64 {
+    fn take(&mut self, day: i64) -> f64 {
         let len = self.0.len();
-        std::mem::take(&mut self.0[day as usize % len])
+        std::mem::take(&mut self.0[day.rem_euclid(len as i64) as usize])
     }
 
     /// Adds `mass` expected returns to the days after `today`, by the gap
@@ -92,9 +96,9 @@ impl Ring {
             let (stay, moved) = if weekday >= 5 { (1.0 - m.weekend_postpone, m.weekend_postpone) } else { (1.0, 0.0) };
             let monday = gap + 7 - weekday as u32;
             for (g, share) in [(gap, stay), (monday, moved)] {
-                let due = u64::from(today.day) + u64::from(g);
-                if share > 0.0 && g <= m.max_gap_days && due < u64::from(today.days) {
-                    self.0[due as usize % len] += mass * p * share;
+                let due = today.day + i64::from(g);
+                if share > 0.0 && g <= m.max_gap_days && due < i64::from(today.days) {
+                    self.0[due.rem_euclid(len as i64) as usize] += mass * p * share;
                 }
             }
             p *= q;

@@ -52,6 +52,30 @@ pub struct SimConfig {
     pub days: u32,
     /// Average new visitors per day (weekday/weekend and daily seasonality apply).
     pub visitors_per_day: u32,
+    /// Days simulated before the run whose events are never sent, so that
+    /// the run begins with the returning visitors, users and customers of a
+    /// product that has been live for a while. Without it a run starts with
+    /// nobody coming back, and per-session rates (reports viewed, exports,
+    /// upgrades) drift up for weeks as users accumulate: a trend no live
+    /// product shows just because tracking began.
+    #[serde(default = "SimConfig::default_warmup")]
+    pub warmup_days: u32,
+}
+
+impl SimConfig {
+    /// Six weeks: the users and customers of the run's first day are then
+    /// within a few percent of their steady numbers.
+    pub const DEFAULT_WARMUP_DAYS: u32 = 42;
+
+    /// A run of `days` from `start_micros` (UTC midnight) after the default
+    /// warm-up.
+    pub fn new(seed: u64, start_micros: i64, days: u32, visitors_per_day: u32) -> SimConfig {
+        SimConfig { seed, start_micros, days, visitors_per_day, warmup_days: Self::DEFAULT_WARMUP_DAYS }
+    }
+
+    fn default_warmup() -> u32 {
+        Self::DEFAULT_WARMUP_DAYS
+    }
 }
 
 /// A generator of wire events. Equal configs produce byte-identical output,
@@ -61,7 +85,8 @@ pub struct Simulator {
     model: Model,
     /// The day being generated, if any.
     today: Option<Today>,
-    next_day: u32,
+    /// Negative while warming up (`Model::warmup_days`).
+    next_day: i64,
     queue: ReturnQueue,
     /// Visitors brought by traffic spikes wait apart, and come back after
     /// everyone else, so they never shift a baseline visitor's slot.
@@ -114,13 +139,14 @@ impl Simulator {
     /// generated before the first [`Simulator::next_batch`].
     pub fn new(config: SimConfig) -> Self {
         let model = Model::default();
+        let next_day = -i64::from(config.warmup_days);
         let queue = ReturnQueue::new(model.max_gap_days, model.max_pending);
         let spike_queue = ReturnQueue::new(model.max_gap_days, model.max_pending);
         Simulator {
             config,
             model,
             today: None,
-            next_day: 0,
+            next_day,
             queue,
             spike_queue,
             visitors: 0,
@@ -204,7 +230,7 @@ impl Simulator {
     fn step(&mut self) -> bool {
         loop {
             let Some(mut today) = self.today.take() else {
-                if self.next_day >= self.config.days {
+                if self.next_day >= i64::from(self.config.days) {
                     return false;
                 }
                 self.today = Some(self.start_day(self.next_day));
@@ -237,15 +263,15 @@ impl Simulator {
         }
     }
 
-    fn start_day(&mut self, index: u32) -> Today {
+    fn start_day(&mut self, index: i64) -> Today {
         let day = Day::new(self.config.start_micros, self.config.days, index);
-        let mut rng = sample::stream(self.config.seed, Stream::Day, u64::from(index), 0);
+        let mut rng = sample::stream(self.config.seed, Stream::Day, index as u64, 0);
         let noise = (1.0 + 0.06 * sample::normal(&mut rng)).clamp(0.7, 1.3);
         let expected = f64::from(self.config.visitors_per_day) * day.traffic_factor() * noise;
         let new_visitors = expected.round() as u32;
         let spikes = match &self.injector {
-            Some(inj) => inj.spikes(day.start, day.end(), new_visitors),
-            None => Vec::new(),
+            Some(inj) if !day.warmup() => inj.spikes(day.start, day.end(), new_visitors),
+            _ => Vec::new(),
         };
         Today {
             new_visitors,
@@ -261,10 +287,12 @@ impl Simulator {
     }
 
     /// One visit of `visitor` (a new visitor when `None`) on `day`; `spike`
-    /// is the traffic spike that brought a new visitor, if one did.
+    /// is the traffic spike that brought a new visitor, if one did. A visit
+    /// during the warm-up changes the visitor (signup, plan, visits) but
+    /// sends nothing and meets no friction.
     fn session(&mut self, day: &Day, visitor: Option<Visitor>, slot: u64, spike: Option<usize>) {
         let seed = self.config.seed;
-        let mut rng = sample::stream(seed, Stream::Session, u64::from(day.index), slot);
+        let mut rng = sample::stream(seed, Stream::Session, day.index as u64, slot);
         let mut visitor = match (visitor, spike) {
             (Some(v), _) => v,
             (None, None) => {
@@ -290,7 +318,8 @@ impl Simulator {
         };
         let stale = day.release_day && sample::chance(&mut rng, self.model.stale_clients);
         let version = if stale { day.version.saturating_sub(1) } else { day.version };
-        let candidates = match &self.injector {
+        let injector = self.injector.as_ref().filter(|_| !day.warmup());
+        let candidates = match injector {
             Some(inj) => inj.candidates(&visitor, version, day.start, day.end()),
             None => Vec::new(),
         };
@@ -300,7 +329,7 @@ impl Simulator {
             version,
             stale,
             vitals: sample::chance(&mut rng, self.model.vitals_sample),
-            fx_key: sample::key(seed, Stream::Friction, u64::from(day.index), slot),
+            fx_key: sample::key(seed, Stream::Friction, day.index as u64, slot),
             within,
         };
         // Whether a friction applies depends on when the session starts,
@@ -313,15 +342,9 @@ impl Simulator {
         // whose start then moves across a boundary keeps the frictions of
         // its second attempt; the labels count what was applied.)
         let before = (!candidates.is_empty()).then(|| (visitor, self.users, rng.clone()));
-        let (mut hits, mut start) = attempt.play(
-            &mut rng,
-            &mut self.recorder,
-            &mut visitor,
-            &mut self.users,
-            self.injector.as_ref(),
-            &candidates,
-        );
-        if let (Some(inj), Some(before)) = (&self.injector, before) {
+        let (mut hits, mut start) =
+            attempt.play(&mut rng, &mut self.recorder, &mut visitor, &mut self.users, injector, &candidates);
+        if let (Some(inj), Some(before)) = (injector, before) {
             let actual = inj.active_at(&candidates, day.start + start);
             if actual != candidates {
                 (visitor, self.users, rng) = before;
@@ -329,21 +352,29 @@ impl Simulator {
                     attempt.play(&mut rng, &mut self.recorder, &mut visitor, &mut self.users, Some(inj), &actual);
             }
         }
-        if let Some(inj) = &mut self.injector {
-            inj.record(&hits, visitor.number);
-            if let Some(i) = spike {
-                inj.record(&[i], visitor.number);
+        if !day.warmup() {
+            if let Some(inj) = &mut self.injector {
+                inj.record(&hits, visitor.number);
+                if let Some(i) = spike {
+                    inj.record(&[i], visitor.number);
+                }
             }
+            let start = day.start + start;
+            let anonymous_id = visitor.anonymous_id(seed);
+            let user_id = visitor.user_id();
+            let meta = emit::Meta {
+                anonymous_id: &anonymous_id,
+                user_id: user_id.as_deref(),
+                version,
+                start,
+                day_end: day.end(),
+            };
+            emit::session(&mut self.recorder, &visitor, &meta, &mut rng, &mut self.buffer);
+            visitor.known = true;
         }
-        let start = day.start + start;
-        let anonymous_id = visitor.anonymous_id(seed);
-        let user_id = visitor.user_id();
-        let meta =
-            emit::Meta { anonymous_id: &anonymous_id, user_id: user_id.as_deref(), version, start, day_end: day.end() };
-        emit::session(&mut self.recorder, &visitor, &meta, &mut rng, &mut self.buffer);
 
         if let Some(gap) = visitor.next_visit(&mut rng, &self.model, day, self.config.start_micros)
-            && day.index.saturating_add(gap) < self.config.days
+            && day.index.saturating_add(i64::from(gap)) < i64::from(self.config.days)
         {
             let queue = if visitor.number > SPIKE_VISITORS { &mut self.spike_queue } else { &mut self.queue };
             queue.schedule(gap, visitor);

@@ -34,6 +34,10 @@ pub(crate) struct Visitor {
     pub channel: u8,
     pub plan: Plan,
     pub google_signup: bool,
+    /// Whether any of the visitor's events were sent: a user who signed up
+    /// during the warm-up introduces themselves (plan, signup method) on
+    /// their first visit in the run, as an app that identifies on load does.
+    pub known: bool,
 }
 
 impl Visitor {
@@ -66,6 +70,7 @@ impl Visitor {
             channel: channel as u8,
             plan: Plan::Free,
             google_signup: false,
+            known: false,
         }
     }
 
@@ -136,7 +141,7 @@ impl Visitor {
             return None;
         }
         let mut gap = 1 + sample::geometric(rng, mean - 1.0, model.max_gap_days);
-        let weekday = calendar::weekday_of(start_micros, today.index.saturating_add(gap));
+        let weekday = calendar::weekday_of(start_micros, today.index.saturating_add(i64::from(gap)));
         if weekday >= 5 && sample::chance(rng, model.weekend_postpone) {
             gap += 7 - weekday as u32;
         }

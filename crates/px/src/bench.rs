@@ -73,8 +73,8 @@ struct Template {
 const ID_PREFIX: &str = "00000000-0000-4000-8000-";
 
 fn templates(n_batches: usize, batch: usize) -> Result<Vec<Template>> {
-    let sim =
-        |seed| SimConfig { seed, start_micros: crate::simulate::default_start(1), days: 1, visitors_per_day: 20_000 };
+    // Only the events' shape matters here, not who comes back: no warm-up.
+    let sim = |seed| SimConfig { warmup_days: 0, ..SimConfig::new(seed, crate::simulate::default_start(1), 1, 20_000) };
     let mut seed = 1;
     let mut simulator = Simulator::new(sim(seed));
     let mut out = Vec::with_capacity(n_batches);

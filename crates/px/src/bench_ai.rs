@@ -186,7 +186,7 @@ async fn scenario(file: &Path, step_hours: i64) -> Result<Outcome> {
         Some(s) => s,
         None => parse_rfc3339(&format!("{DEFAULT_START}T00:00:00Z")).ok_or_else(|| anyhow!("bad default start"))?,
     };
-    let sim = SimConfig { seed: run.seed, start_micros: start, days: run.days, visitors_per_day: run.visitors_per_day };
+    let sim = SimConfig::new(run.seed, start, run.days, run.visitors_per_day);
     let end = start + i64::from(run.days) * MICROS_PER_DAY;
     let dir = tempfile::tempdir()?;
     let meta = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).await?;

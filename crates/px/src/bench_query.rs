@@ -42,7 +42,7 @@ const START: &str = "2026-01-05";
 fn sim(visitors_per_day: u32) -> Result<SimConfig> {
     let start = chrono::NaiveDate::parse_from_str(START, "%Y-%m-%d")?;
     let start_micros = start.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_micros()).unwrap_or_default();
-    Ok(SimConfig { seed: 11, start_micros, days: DAYS, visitors_per_day })
+    Ok(SimConfig::new(11, start_micros, DAYS, visitors_per_day))
 }
 
 /// Visitors per day for about `events` events over the 30 days.

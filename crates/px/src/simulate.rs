@@ -117,7 +117,7 @@ pub async fn load_demo(state: &AppState, data_dir: &Path, visitors_per_day: u32)
         }
     };
     let days = 14;
-    let sim = SimConfig { seed: 7, start_micros: default_start(days), days, visitors_per_day };
+    let sim = SimConfig::new(7, default_start(days), days, visitors_per_day);
     tracing::info!(approx_events = px_simulate::approx_events(&sim), "loading the demo project");
     let n = feed_direct(&state.pipeline, &state.writer, scope, &mut Simulator::new(sim), 1000).await?;
     Ok(Some((keys, n)))
@@ -133,12 +133,12 @@ fn sim_config(args: &SimulateArgs, scenario: Option<&Scenario>) -> Result<SimCon
         (None, Some(start)) => start,
         (None, None) => default_start(days),
     };
-    Ok(SimConfig {
-        seed: args.seed.or(run.map(|r| r.seed)).unwrap_or(42),
-        start_micros: start,
+    Ok(SimConfig::new(
+        args.seed.or(run.map(|r| r.seed)).unwrap_or(42),
+        start,
         days,
-        visitors_per_day: args.visitors_per_day.or(run.map(|r| r.visitors_per_day)).unwrap_or(1500),
-    })
+        args.visitors_per_day.or(run.map(|r| r.visitors_per_day)).unwrap_or(1500),
+    ))
 }
 
 pub async fn run(config: PxConfig, args: SimulateArgs) -> Result<()> {

@@ -32,12 +32,7 @@ impl RunSettings {
     /// The simulator config of this run, starting at `default_start` (UTC
     /// midnight, microseconds) when the file names no start.
     pub fn config(&self, default_start: i64) -> SimConfig {
-        SimConfig {
-            seed: self.seed,
-            start_micros: self.start.unwrap_or(default_start),
-            days: self.days,
-            visitors_per_day: self.visitors_per_day,
-        }
+        SimConfig::new(self.seed, self.start.unwrap_or(default_start), self.days, self.visitors_per_day)
     }
 }
 

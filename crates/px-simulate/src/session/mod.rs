@@ -162,6 +162,7 @@ impl<'a> Session<'a> {
     /// by time; the first is at offset 0. Returns the frictions that changed
     /// the visit.
     pub(crate) fn run(mut self) -> Vec<usize> {
+        let introduce = self.visitor.is_user() && !self.visitor.known;
         if self.visitor.is_user() {
             self.user_session();
         } else {
@@ -179,8 +180,23 @@ impl<'a> Session<'a> {
             identified |= d.person.as_ref().is_some_and(|p| p.identify);
             d.as_user |= identified;
         }
+        if introduce {
+            self.introduce();
+        }
         debug_assert!(self.rec.drafts.first().is_none_or(|d| d.at == 0));
         self.hits
+    }
+
+    /// Puts a user who signed up before the run (during the warm-up, whose
+    /// events were never sent) on record: their traits ride on the first
+    /// event of their first visit in the run, as with an app that calls
+    /// `identify(user, traits)` on load.
+    fn introduce(&mut self) {
+        let Some(first) = self.rec.drafts.first_mut() else { return };
+        let method = if self.visitor.google_signup { "google" } else { "email" };
+        let mut set = prop("plan", self.visitor.plan.name());
+        set.insert("signup_method".into(), method.into());
+        first.person.get_or_insert_with(Default::default).set.get_or_insert_with(Map::new).extend(set);
     }
 
     /// Records an event at `at` on the current page.

@@ -11,7 +11,7 @@ pub const MONDAY: i64 = 1_746_403_200_000_000;
 pub const DAY: i64 = 86_400_000_000;
 
 pub fn config(seed: u64, days: u32, visitors_per_day: u32) -> SimConfig {
-    SimConfig { seed, start_micros: MONDAY, days, visitors_per_day }
+    SimConfig::new(seed, MONDAY, days, visitors_per_day)
 }
 
 /// Every event of a run, in output order.
