@@ -73,6 +73,51 @@ async fn window(store: &dyn EventStore, scope: ProjectScope, now: i64, pass: Pas
     Ok((buckets >= MIN_BUCKETS).then(|| Window::ending_at(now, pass.bucket, buckets)))
 }
 
+/// Why each signal whose description contains `filter` was or was not
+/// reported: every slice tested, with its best split, strongest first. For
+/// `px ai run --explain`, when an expected friction is missing.
+#[derive(Debug, Serialize)]
+pub struct Explained {
+    pub measure: signals::Measure,
+    pub subject: signals::Subject,
+    /// (slice, its best split), strongest first.
+    pub slices: Vec<(String, crate::analyze::Change)>,
+    /// Slices tested: the p-values above are multiplied by it.
+    pub slices_tested: usize,
+}
+
+/// The explanation of a pass ending at `now` (see [`Explained`]).
+pub async fn explain(
+    store: &dyn EventStore,
+    scope: ProjectScope,
+    now: i64,
+    pass: Pass,
+    settings: Settings,
+    filter: &str,
+) -> Result<Vec<Explained>> {
+    let Some(window) = window(store, scope, now, pass).await? else { return Ok(Vec::new()) };
+    let data = features::extract(store, scope, window).await?;
+    let seed = scope.project_id.0 as u64;
+    let filter = filter.to_lowercase();
+    Ok(tokio::task::spawn_blocking(move || {
+        let signals = signals::build(&data, seed);
+        let mut analyzer = Analyzer::new(&data, settings);
+        signals
+            .iter()
+            .filter(|s| {
+                let text = format!("{:?} {}", s.measure, serde_json::to_string(&s.subject).unwrap_or_default());
+                text.to_lowercase().contains(&filter)
+            })
+            .map(|s| {
+                let slices = analyzer.explain(s);
+                Explained { measure: s.measure, subject: s.subject.clone(), slices_tested: slices.len(), slices }
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| QueryError::Shape(format!("explain task: {e}")))?)
+}
+
 /// Runs a pass and returns its insights without storing them.
 pub async fn analyze(
     store: &dyn EventStore,

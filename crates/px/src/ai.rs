@@ -39,6 +39,11 @@ pub struct RunArgs {
     /// Print the whole analysis as JSON.
     #[arg(long)]
     json: bool,
+    /// Instead of running the pass, show for every signal whose measure or
+    /// subject contains this text (`rage`, `/checkout`, `signup`) each
+    /// slice's best split: why it was reported or not.
+    #[arg(long, value_name = "TEXT")]
+    explain: Option<String>,
 }
 
 pub async fn run(config: PxConfig, cmd: AiCommand) -> Result<()> {
@@ -63,6 +68,11 @@ pub async fn run(config: PxConfig, cmd: AiCommand) -> Result<()> {
         None => projects.iter().map(|p| p.scope()).collect(),
     };
     for scope in chosen {
+        if let Some(filter) = &args.explain {
+            let explained = engine::explain(stores.events.as_ref(), scope, now, pass, Settings::default(), filter).await?;
+            print_explained(scope, &explained, args.json)?;
+            continue;
+        }
         let analysis = engine::analyze(stores.events.as_ref(), scope, now, pass, Settings::default()).await?;
         if !args.dry_run {
             engine::store(stores.meta.as_ref(), scope, now, &analysis.drafts).await?;
@@ -84,6 +94,33 @@ pub async fn run(config: PxConfig, cmd: AiCommand) -> Result<()> {
         for d in &analysis.drafts {
             let money = d.impact.money_per_month.map(|m| format!(", ${m:.0}/month")).unwrap_or_default();
             println!("  [{}] {} {}: {}{money}", d.priority, d.insight_type, d.kind, d.title);
+        }
+    }
+    Ok(())
+}
+
+/// Prints `px ai run --explain`: per signal, the strongest slices.
+fn print_explained(scope: ProjectScope, explained: &[engine::Explained], json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(explained)?);
+        return Ok(());
+    }
+    println!("project {}: {} signals match", scope.project_id.0, explained.len());
+    for e in explained {
+        println!("{:?} {} ({} slices tested)", e.measure, serde_json::to_string(&e.subject)?, e.slices_tested);
+        for (slice, c) in e.slices.iter().take(8) {
+            println!(
+                "  {slice:<28} from bucket {:>2}: {:.4} -> {:.4} ({:.0} -> {:.0} units), ratio {:.2}, z {:.2}, p x splits {:.1e}, x slices {:.1e}",
+                c.split,
+                c.before.value,
+                c.after.value,
+                c.before.units,
+                c.after.units,
+                c.ratio,
+                c.z,
+                c.p,
+                (c.p * e.slices_tested as f64).min(1.0)
+            );
         }
     }
     Ok(())
