@@ -99,7 +99,7 @@ pub async fn explain(
     let data = features::extract(store, scope, window).await?;
     let seed = scope.project_id.0 as u64;
     let filter = filter.to_lowercase();
-    Ok(tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let signals = signals::build(&data, seed);
         let mut analyzer = Analyzer::new(&data, settings);
         signals
@@ -115,7 +115,7 @@ pub async fn explain(
             .collect()
     })
     .await
-    .map_err(|e| QueryError::Shape(format!("explain task: {e}")))?)
+    .map_err(|e| QueryError::Shape(format!("explain task: {e}")))
 }
 
 /// Runs a pass and returns its insights without storing them.
