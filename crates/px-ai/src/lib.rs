@@ -9,6 +9,8 @@
 //!   forest).
 //! - [`text`]: feedback texts in English and Brazilian Portuguese clustered
 //!   into themes, with sentiment.
+//! - [`recommend`] and [`llm`]: what to do, by rule, then optionally
+//!   rewritten by an LLM for the insight's facts.
 
 pub mod analyze;
 pub mod anomaly;
@@ -16,6 +18,7 @@ pub mod detect;
 pub mod engine;
 pub mod features;
 pub mod insight;
+pub mod llm;
 pub mod recommend;
 pub mod signals;
 pub mod stats;
