@@ -6,6 +6,7 @@ use crate::analyze::{Analyzer, Settings};
 use crate::anomaly;
 use crate::features::{self, Dataset, Window};
 use crate::insight::{self, Draft, Impact};
+use crate::llm::Llm;
 use crate::signals;
 use px_core::ProjectScope;
 use px_core::time::{MICROS_PER_DAY, MICROS_PER_HOUR, parse_rfc3339, to_rfc3339};
@@ -53,6 +54,8 @@ pub struct Analysis {
     pub drafts: Vec<Draft>,
     pub extract_ms: u128,
     pub analyze_ms: u128,
+    /// Time spent waiting on the LLM (0 without one).
+    pub llm_ms: u128,
 }
 
 /// The window of a pass ending at `now`, starting no earlier than the
@@ -118,13 +121,15 @@ pub async fn explain(
     .map_err(|e| QueryError::Shape(format!("explain task: {e}")))
 }
 
-/// Runs a pass and returns its insights without storing them.
+/// Runs a pass and returns its insights without storing them; with an
+/// `llm`, their recommendations are refined by it (see [`Llm::refine`]).
 pub async fn analyze(
     store: &dyn EventStore,
     scope: ProjectScope,
     now: i64,
     pass: Pass,
     settings: Settings,
+    llm: Option<&Llm>,
 ) -> Result<Analysis> {
     let started = Instant::now();
     let Some(window) = window(store, scope, now, pass).await? else {
@@ -139,6 +144,7 @@ pub async fn analyze(
             drafts: Vec::new(),
             extract_ms: started.elapsed().as_millis(),
             analyze_ms: 0,
+            llm_ms: 0,
         });
     };
     let data = features::extract(store, scope, window).await?;
@@ -150,6 +156,11 @@ pub async fn analyze(
     analysis.pass = pass.name;
     analysis.extract_ms = extract_ms;
     analysis.analyze_ms = started.elapsed().as_millis() - extract_ms;
+    if let Some(llm) = llm {
+        let asked = Instant::now();
+        llm.refine(&mut analysis.drafts).await;
+        analysis.llm_ms = asked.elapsed().as_millis();
+    }
     Ok(analysis)
 }
 
@@ -186,6 +197,7 @@ pub fn analyze_dataset(data: &Dataset, settings: Settings, seed: u64) -> Analysi
         drafts,
         extract_ms: 0,
         analyze_ms: 0,
+        llm_ms: 0,
     }
 }
 
@@ -352,8 +364,8 @@ pub enum RunError {
     Store(#[from] px_store::StoreError),
 }
 
-/// Runs a pass and stores its insights; the stored ones come back with
-/// whether each is new.
+/// Runs a pass (see [`analyze`]) and stores its insights; the stored ones
+/// come back with whether each is new.
 pub async fn run(
     events: &dyn EventStore,
     meta: &dyn MetaStore,
@@ -361,8 +373,9 @@ pub async fn run(
     now: i64,
     pass: Pass,
     settings: Settings,
+    llm: Option<&Llm>,
 ) -> std::result::Result<(Analysis, Vec<(Insight, bool)>), RunError> {
-    let analysis = analyze(events, scope, now, pass, settings).await?;
+    let analysis = analyze(events, scope, now, pass, settings, llm).await?;
     let stored = store(meta, scope, now, &analysis.drafts).await?;
     Ok((analysis, stored))
 }

@@ -1,5 +1,6 @@
 //! The engine over simulated traffic in a real DuckDB store: an injected
-//! friction is found with its segment, and clean traffic gives no friction.
+//! friction is found with its segment, clean traffic gives no friction, and
+//! a pass with an LLM stores the LLM's recommendations.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -48,7 +49,7 @@ probability = 0.5
 segment = { browser = "Chrome" }
 "#;
     let (store, end) = load(dir.path(), scenario, 10, 300, 3).await;
-    let a = engine::analyze(&store, SCOPE, end, Pass::FULL, Settings::default()).await.unwrap();
+    let a = engine::analyze(&store, SCOPE, end, Pass::FULL, Settings::default(), None).await.unwrap();
     let titles: Vec<&str> = a.drafts.iter().map(|d| d.title.as_str()).collect();
     let found = a
         .drafts
@@ -67,7 +68,7 @@ segment = { browser = "Chrome" }
 async fn clean_traffic_gives_no_friction() {
     let dir = tempfile::tempdir().unwrap();
     let (store, end) = load(dir.path(), "name = \"clean\"", 10, 300, 4).await;
-    let a = engine::analyze(&store, SCOPE, end, Pass::FULL, Settings::default()).await.unwrap();
+    let a = engine::analyze(&store, SCOPE, end, Pass::FULL, Settings::default(), None).await.unwrap();
     let frictions: Vec<&str> =
         a.drafts.iter().filter(|d| d.insight_type == "friction").map(|d| d.title.as_str()).collect();
     assert!(frictions.is_empty(), "{frictions:#?}");
@@ -130,4 +131,38 @@ async fn a_later_pass_refines_the_segment_of_the_same_incident() {
         .unwrap();
     assert!(later[0].1);
     assert_ne!(later[0].0.id, first.id);
+}
+
+#[tokio::test]
+async fn a_pass_with_an_llm_stores_its_recommendations() {
+    use px_ai::llm::{Llm, LlmConfig};
+    use px_store::{MetaStore, NewProject, SqliteMetaStore};
+    use px_testkit::llm::{FakeLlm, Reply};
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = "name = \"signup-failure\"\n[[friction]]\nkind = \"step_failure\"\nstart = \"day 4\"\n\
+                    step = \"signup_completed\"\nprobability = 0.8\n";
+    let (store, end) = load(dir.path(), scenario, 7, 150, 3).await;
+    let meta = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).await.unwrap();
+    let tenant = meta.create_tenant("t", "self_hosted").await.unwrap();
+    let project = meta
+        .create_project(NewProject { tenant_id: tenant.id, name: "p".into(), settings: ProjectSettings::default() })
+        .await
+        .unwrap();
+    let answer = json!({"headline": "Fix the signup form", "steps": ["Replay the failed signups."],
+        "experiment": {"hypothesis": "Fixing it restores signups.", "primary_metric": "signups per visit"}});
+    let fake = FakeLlm::start(Reply::Content(answer.to_string())).await;
+    let config = LlmConfig { url: Some(fake.url.clone()), model: Some("m".into()), ..Default::default() };
+    let llm = Llm::new(&config).unwrap().unwrap();
+
+    let (analysis, stored) =
+        engine::run(&store, &meta, project.scope(), end, Pass::FULL, Settings::default(), Some(&llm)).await.unwrap();
+    let frictions: Vec<&serde_json::Value> =
+        stored.iter().filter(|(i, _)| i.insight_type == "friction").map(|(i, _)| &i.body["recommendation"]).collect();
+    let titles: Vec<&str> = analysis.drafts.iter().map(|d| d.title.as_str()).collect();
+    assert!(!frictions.is_empty(), "{titles:#?}");
+    for r in &frictions {
+        assert_eq!((r["source"].as_str(), r["headline"].as_str()), (Some("llm"), Some("Fix the signup form")), "{r}");
+        assert!(r["experiment"]["flag_key"].as_str().unwrap().starts_with("fix-"), "{r}");
+    }
+    assert_eq!(fake.requests().len(), frictions.len());
 }

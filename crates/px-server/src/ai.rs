@@ -20,8 +20,16 @@ pub struct Schedule {
 
 /// Runs one pass over one project, stores and announces what it found.
 pub async fn run_pass(state: &AppState, scope: ProjectScope, pass: Pass, now: i64) -> Result<Analysis, RunError> {
-    let (analysis, stored) =
-        engine::run(state.store.as_ref(), state.meta.as_ref(), scope, now, pass, Settings::default()).await?;
+    let (analysis, stored) = engine::run(
+        state.store.as_ref(),
+        state.meta.as_ref(),
+        scope,
+        now,
+        pass,
+        Settings::default(),
+        state.llm.as_ref(),
+    )
+    .await?;
     for (insight, new) in stored {
         if new {
             tracing::info!(project = scope.project_id.0, id = insight.id, kind = %insight.kind, "new insight");

@@ -1,6 +1,6 @@
 //! The HTTP server: routes, authentication, rate limits, metrics and the
-//! writer that feeds the event store. The binary builds the stores and the
-//! pipeline from config and hands them to [`start`].
+//! writer that feeds the event store. The binary builds the stores, the
+//! pipeline and the optional LLM from config and hands them to [`start`].
 
 pub mod ai;
 pub mod auth;
@@ -46,6 +46,10 @@ pub struct AppState {
     pub ingest_budget_kib: u32,
     /// New insights, announced to `GET .../insights/stream` listeners.
     pub insights: tokio::sync::broadcast::Sender<routes::insights::Announcement>,
+    /// Refines the engine's recommendations when `[ai.llm]` is set; one
+    /// for every pass, scheduled or on demand, so they share its cache and
+    /// circuit breaker.
+    pub llm: Option<px_ai::llm::Llm>,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -127,6 +131,7 @@ pub async fn start(
     pipeline: Pipeline,
     store: Arc<dyn EventStore>,
     meta: Arc<dyn MetaStore>,
+    llm: Option<px_ai::llm::Llm>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
     if let problems @ [_, ..] = config.problems(pipeline.limits.max_events_per_batch).as_slice() {
@@ -164,6 +169,7 @@ pub async fn start(
         ingest_budget: tokio::sync::Semaphore::new(budget_kib as usize),
         ingest_budget_kib: budget_kib,
         insights: tokio::sync::broadcast::channel(256).0,
+        llm,
     });
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))
         .await

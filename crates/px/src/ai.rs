@@ -59,6 +59,7 @@ pub async fn run(config: PxConfig, cmd: AiCommand) -> Result<()> {
         PassArg::Full => Pass::FULL,
         PassArg::Recent => Pass::RECENT,
     };
+    let llm = crate::serve::llm(&config)?;
     let projects = stores.meta.list_projects(None).await?;
     let chosen: Vec<ProjectScope> = match args.project {
         Some(id) => match projects.iter().find(|p| p.id == ProjectId(id)) {
@@ -69,11 +70,13 @@ pub async fn run(config: PxConfig, cmd: AiCommand) -> Result<()> {
     };
     for scope in chosen {
         if let Some(filter) = &args.explain {
-            let explained = engine::explain(stores.events.as_ref(), scope, now, pass, Settings::default(), filter).await?;
+            let explained =
+                engine::explain(stores.events.as_ref(), scope, now, pass, Settings::default(), filter).await?;
             print_explained(scope, &explained, args.json)?;
             continue;
         }
-        let analysis = engine::analyze(stores.events.as_ref(), scope, now, pass, Settings::default()).await?;
+        let analysis =
+            engine::analyze(stores.events.as_ref(), scope, now, pass, Settings::default(), llm.as_ref()).await?;
         if !args.dry_run {
             engine::store(stores.meta.as_ref(), scope, now, &analysis.drafts).await?;
         }
@@ -81,8 +84,9 @@ pub async fn run(config: PxConfig, cmd: AiCommand) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&analysis)?);
             continue;
         }
+        let asking = if llm.is_some() { format!(", {} ms asking the llm", analysis.llm_ms) } else { String::new() };
         println!(
-            "project {}: {} sessions, {} signals, {} findings, {} insights ({} ms reading, {} ms analysing)",
+            "project {}: {} sessions, {} signals, {} findings, {} insights ({} ms reading, {} ms analysing{asking})",
             scope.project_id.0,
             analysis.sessions,
             analysis.signals,
@@ -94,9 +98,22 @@ pub async fn run(config: PxConfig, cmd: AiCommand) -> Result<()> {
         for d in &analysis.drafts {
             let money = d.impact.money_per_month.map(|m| format!(", ${m:.0}/month")).unwrap_or_default();
             println!("  [{}] {} {}: {}{money}", d.priority, d.insight_type, d.kind, d.title);
+            if llm.is_some() {
+                print_recommendation(&d.recommendation);
+            }
         }
     }
     Ok(())
+}
+
+/// The recommendation's headline and where it came from, under its insight.
+fn print_recommendation(r: &serde_json::Value) {
+    let headline = r["headline"].as_str().unwrap_or_default();
+    match (r["source"].as_str(), r["llm_error"].as_str()) {
+        (Some("llm"), _) => println!("      llm: {headline}"),
+        (_, Some(error)) => println!("      rules: {headline} (llm: {error})"),
+        _ => println!("      rules: {headline}"),
+    }
 }
 
 /// Prints `px ai run --explain`: per signal, the strongest slices.

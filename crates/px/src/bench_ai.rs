@@ -208,7 +208,7 @@ async fn scenario(file: &Path, step_hours: i64) -> Result<Outcome> {
     let mut now = start + 4 * MICROS_PER_DAY;
     while now <= end {
         let started = Instant::now();
-        engine::run(&store, &meta, scope, now, Pass::FULL, Settings::default()).await?;
+        engine::run(&store, &meta, scope, now, Pass::FULL, Settings::default(), None).await?;
         pass_ms.push(started.elapsed().as_secs_f64() * 1000.0);
         now += step;
     }
@@ -371,7 +371,7 @@ async fn time_full_pass(events: u64, data_dir: &Path) -> Result<f64> {
     let mut times = Vec::new();
     for _ in 0..3 {
         let started = Instant::now();
-        let a = engine::analyze(&store, crate::bench_query::SCOPE, end, Pass::FULL, Settings::default()).await?;
+        let a = engine::analyze(&store, crate::bench_query::SCOPE, end, Pass::FULL, Settings::default(), None).await?;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         println!(
             "  full pass: {ms:.0} ms ({} sessions, {} signals, {} insights; {} ms reading)",

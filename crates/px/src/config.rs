@@ -9,6 +9,7 @@
 //! (numbers, booleans) or else as strings. Shortcuts: `PX_DATA_DIR`,
 //! `PX_PORT`, `PX_BIND`, `PX_ADMIN_PASSWORD`, `PX_GEOIP_DB`, `PX_LOG`.
 
+use px_ai::llm::LlmConfig;
 use px_core::IngestLimits;
 use px_server::config::ServerConfig;
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,7 @@ pub struct PxConfig {
     pub ai: AiConfig,
 }
 
-/// The AI engine's schedule inside `px serve`.
+/// The AI engine's schedule inside `px serve`, and its optional LLM.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AiConfig {
@@ -38,11 +39,13 @@ pub struct AiConfig {
     pub recent_interval_secs: u64,
     /// Seconds between full passes (daily buckets, last 28 days).
     pub full_interval_secs: u64,
+    /// `[ai.llm]`: off unless `url` is set.
+    pub llm: LlmConfig,
 }
 
 impl Default for AiConfig {
     fn default() -> Self {
-        Self { enabled: true, recent_interval_secs: 60, full_interval_secs: 86_400 }
+        Self { enabled: true, recent_interval_secs: 60, full_interval_secs: 86_400, llm: LlmConfig::default() }
     }
 }
 
@@ -130,7 +133,15 @@ const SHORTCUTS: [(&str, &str); 6] = [
 ];
 
 /// Keys whose values stay strings even when they look like numbers.
-const STRING_KEYS: [&str; 4] = ["data_dir", "bootstrap.admin_password", "ingest.geoip_db", "log.level"];
+const STRING_KEYS: [&str; 7] = [
+    "data_dir",
+    "bootstrap.admin_password",
+    "ingest.geoip_db",
+    "log.level",
+    "ai.llm.url",
+    "ai.llm.model",
+    "ai.llm.api_key",
+];
 
 /// Loads the config: `path` must exist if given; otherwise `./px.toml` is
 /// read when present. Returns every problem found, not just the first.
@@ -221,6 +232,7 @@ impl PxConfig {
         if self.ai.full_interval_secs < 600 {
             p.push("ai.full_interval_secs must be at least 600".into());
         }
+        p.extend(self.ai.llm.problems());
         if !(1..=3600).contains(&self.store.query_timeout_secs) {
             p.push("store.query_timeout_secs must be 1 to 3600".into());
         }
@@ -312,5 +324,52 @@ mod tests {
         assert!(errs.iter().any(|e| e.contains("server.max_commit_events")), "{errs:?}");
         let errs = load(Some(Path::new("/dev/null")), &env(&[("PX_SERVER__PROT", "1")])).unwrap_err();
         assert!(errs[0].contains("prot"), "{errs:?}");
+    }
+
+    #[test]
+    fn the_llm_is_off_by_default() {
+        let c = load(Some(Path::new("/dev/null")), &env(&[])).unwrap();
+        assert_eq!(c.ai.llm.url, None);
+        assert_eq!(c.ai.llm.timeout_secs, 20);
+        assert!(px_ai::llm::Llm::new(&c.ai.llm).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_llm_is_set_in_the_file_and_its_key_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("px.toml");
+        std::fs::write(
+            &f,
+            "[ai.llm]\nurl = \"http://127.0.0.1:11434/v1\"\nmodel = \"llama3.1:8b\"\ntimeout_secs = 10\n",
+        )
+        .unwrap();
+        // A key of digits only would parse as a number without STRING_KEYS.
+        let c = load(Some(&f), &env(&[("PX_AI__LLM__API_KEY", "12345678"), ("PX_AI__LLM__MAX_CALLS_PER_PASS", "2")]))
+            .unwrap();
+        assert_eq!(c.ai.llm.url.as_deref(), Some("http://127.0.0.1:11434/v1"));
+        assert_eq!(c.ai.llm.model.as_deref(), Some("llama3.1:8b"));
+        assert_eq!(c.ai.llm.api_key.as_ref().map(|k| k.expose()), Some("12345678"));
+        assert_eq!((c.ai.llm.timeout_secs, c.ai.llm.max_calls_per_pass), (10, 2));
+        assert!(!format!("{c:?}").contains("12345678"), "the key never shows in debug output");
+        let llm = px_ai::llm::Llm::new(&c.ai.llm).unwrap().expect("on with a url");
+        assert_eq!(llm.endpoint(), "http://127.0.0.1:11434/v1/chat/completions");
+    }
+
+    #[test]
+    fn llm_problems_are_reported_with_their_keys() {
+        let errs = load(
+            Some(Path::new("/dev/null")),
+            &env(&[
+                ("PX_AI__LLM__URL", "localhost:11434/v1"),
+                ("PX_AI__LLM__TIMEOUT_SECS", "0"),
+                ("PX_AI__LLM__PASS_BUDGET_SECS", "9999"),
+            ]),
+        )
+        .unwrap_err();
+        for key in ["ai.llm.url", "ai.llm.model", "ai.llm.timeout_secs", "ai.llm.pass_budget_secs"] {
+            assert!(errs.iter().any(|e| e.starts_with(key)), "{key} missing from {errs:?}");
+        }
+        let errs = load(Some(Path::new("/dev/null")), &env(&[("PX_AI__LLM__TEMPERATURE", "0.2")])).unwrap_err();
+        assert!(errs[0].contains("temperature"), "unknown keys are errors: {errs:?}");
     }
 }

@@ -5,6 +5,7 @@ use crate::bootstrap;
 use crate::config::PxConfig;
 use anyhow::{Context, Result};
 use clap::Args;
+use px_ai::llm::Llm;
 use px_ingest::Pipeline;
 use px_ingest::enrich::Enricher;
 use px_ingest::enrich::geo::GeoIp;
@@ -56,6 +57,15 @@ pub fn pipeline(config: &PxConfig) -> Result<Pipeline> {
     Ok(Pipeline::new(config.ingest.limits.clone(), Enricher::new(geo)))
 }
 
+/// The LLM that refines the engine's recommendations, when `[ai.llm]` is set.
+pub fn llm(config: &PxConfig) -> Result<Option<Llm>> {
+    let llm = Llm::new(&config.ai.llm).context("ai.llm")?;
+    if let Some(l) = &llm {
+        tracing::info!(endpoint = l.endpoint(), model = l.model(), "recommendations are refined by an llm");
+    }
+    Ok(llm)
+}
+
 pub async fn run(mut config: PxConfig, args: ServeArgs) -> Result<()> {
     if let Some(p) = args.port {
         config.server.port = p;
@@ -70,6 +80,7 @@ pub async fn run(mut config: PxConfig, args: ServeArgs) -> Result<()> {
         pipeline(&config)?,
         Arc::clone(&stores.events),
         Arc::clone(&stores.meta),
+        llm(&config)?,
         shutdown_signal(),
     )
     .await?;
