@@ -4,7 +4,7 @@
 //! rules' recommendation with the reason, fast, and without hammering the
 //! endpoint.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 
 use px_ai::insight::{Draft, Impact};
 use px_ai::llm::{ApiKey, Llm, LlmConfig};

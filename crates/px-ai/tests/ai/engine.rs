@@ -2,7 +2,7 @@
 //! friction is found with its segment, clean traffic gives no friction, and
 //! a pass with an LLM stores the LLM's recommendations.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 
 use px_ai::analyze::Settings;
 use px_ai::engine::{self, Pass};
