@@ -459,17 +459,25 @@ impl<'a> Analyzer<'a> {
             return None;
         }
         let p0 = (s0 / n0).clamp(1e-4, 1.0 - 1e-4);
+        // Standardised with the baseline's overdispersion, as the split
+        // test is: with the binomial variance alone, day-to-day noise of
+        // real traffic adds up to a drift.
+        let spread = dispersion(&all.n[..warmup], &all.s[..warmup]).sqrt();
         let z: Vec<f64> = all
             .n
             .iter()
             .zip(&all.s)
-            .map(|(&n, &s)| if n > 0.0 { (s / n - p0) / (p0 * (1.0 - p0) / n).sqrt() } else { 0.0 })
+            .map(|(&n, &s)| if n > 0.0 { (s / n - p0) / (p0 * (1.0 - p0) / n).sqrt() / spread } else { 0.0 })
             .collect();
         let cusum = Cusum { slack: 0.5, threshold: self.settings.cusum_threshold };
         let cp = cusum.detect(&z, warmup)?;
         let worse = (cp.direction == Direction::Up) == worse_up;
         let c = split_at(all, rate, worse_up, cp.index.max(1))?;
-        (worse && c.p < self.settings.alpha && self.big_enough(&c, rate, measure)).then_some(c)
+        // The change point was chosen by looking at the data, so its p is
+        // corrected for the splits it could have been, as the split test's is.
+        let splits = (all.n.len() - warmup) as f64;
+        let confirmed = c.p * splits < self.settings.alpha;
+        (worse && confirmed && self.big_enough(&c, rate, measure)).then_some(c)
     }
 }
 
@@ -560,7 +568,11 @@ fn split_at(series: &Series, rate: bool, worse_up: bool, split: usize) -> Option
     }
     let sum = |v: &[f64], r: std::ops::Range<usize>| v[r].iter().sum::<f64>();
     let (nb, na) = (sum(&series.n, 0..split), sum(&series.n, split..b));
-    if nb < 2.0 || na < 2.0 {
+    // A handful of units before the split is no baseline (a release's
+    // first stale clients, two page views of a new page): the tests' normal
+    // approximations fail there, and a segment without history is compared
+    // with everyone else instead (`across`).
+    if nb < MIN_BASELINE_UNITS || na < 2.0 {
         return None;
     }
     let (sb, sa) = (sum(&series.s, 0..split), sum(&series.s, split..b));

@@ -2,8 +2,6 @@
 //! friction is found with its segment, clean traffic gives no friction, and
 //! a pass with an LLM stores the LLM's recommendations.
 
-
-
 use px_ai::analyze::Settings;
 use px_ai::engine::{self, Pass};
 use px_core::time::MICROS_PER_DAY;

@@ -4,8 +4,6 @@
 //! rules' recommendation with the reason, fast, and without hammering the
 //! endpoint.
 
-
-
 use px_ai::insight::{Draft, Impact};
 use px_ai::llm::{ApiKey, Llm, LlmConfig};
 use px_testkit::llm::{FakeLlm, Reply};
