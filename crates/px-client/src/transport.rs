@@ -94,7 +94,7 @@ impl Transport for HttpTransport {
         };
         let response = match request.send().await {
             Ok(r) => r,
-            Err(e) => return Outcome::Retry { after: None, cause: error_chain(&e) },
+            Err(e) => return Outcome::Retry { after: None, cause: px_core::error::chain(&e) },
         };
         let status = response.status();
         let after = response
@@ -135,7 +135,7 @@ fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
 /// The answer's bytes, up to [`MAX_ANSWER_BYTES`].
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| error_chain(&e))? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| px_core::error::chain(&e))? {
         if out.len() + chunk.len() > MAX_ANSWER_BYTES {
             return Err(format!("answer longer than {MAX_ANSWER_BYTES} bytes"));
         }
@@ -187,19 +187,6 @@ fn rejections(json: &Value) -> Vec<Rejection> {
             message: text(r, "message"),
         })
         .collect()
-}
-
-/// An error with its causes: reqwest's own message ("error sending
-/// request") hides whether the connection was refused or timed out.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// A transport answering from a function, for the worker's and client's

@@ -27,3 +27,17 @@ pub enum ErrorKind {
     /// A bug or an unexpected failure; details are logged, not returned.
     Internal,
 }
+
+/// An error with its causes, `outer: inner: ...`: an HTTP client's own
+/// message ("error sending request") hides whether the connection was
+/// refused or timed out.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -101,7 +101,7 @@ impl Llm {
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("px/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| LlmError::Client(error_chain(&e)))?;
+            .map_err(|e| LlmError::Client(px_core::error::chain(&e)))?;
         Ok(Some(Llm {
             http,
             endpoint,
@@ -223,19 +223,7 @@ impl Llm {
         if e.is_timeout() {
             LlmError::Timeout(self.timeout.as_secs())
         } else {
-            LlmError::Transport(error_chain(&e.without_url()))
+            LlmError::Transport(px_core::error::chain(&e.without_url()))
         }
     }
-}
-
-/// An error and its causes, `outer: inner: ...`.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

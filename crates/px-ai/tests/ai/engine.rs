@@ -95,14 +95,8 @@ fn draft(segment: Vec<serde_json::Value>, change_at: &str) -> px_ai::insight::Dr
 
 #[tokio::test]
 async fn a_later_pass_refines_the_segment_of_the_same_incident() {
-    use px_store::{MetaStore, NewProject, SqliteMetaStore};
     let dir = tempfile::tempdir().unwrap();
-    let meta = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).await.unwrap();
-    let tenant = meta.create_tenant("t", "self_hosted").await.unwrap();
-    let project = meta
-        .create_project(NewProject { tenant_id: tenant.id, name: "p".into(), settings: ProjectSettings::default() })
-        .await
-        .unwrap();
+    let (meta, project) = project(dir.path()).await;
     let scope = project.scope();
     let now = START + 10 * MICROS_PER_DAY;
     let first = engine::store(&meta, scope, now, &[draft(vec![], "2025-05-10T00:00:00.000Z")]).await.unwrap();
@@ -134,18 +128,12 @@ async fn a_later_pass_refines_the_segment_of_the_same_incident() {
 #[tokio::test]
 async fn a_pass_with_an_llm_stores_its_recommendations() {
     use px_ai::llm::{Llm, LlmConfig};
-    use px_store::{MetaStore, NewProject, SqliteMetaStore};
     use px_testkit::llm::{FakeLlm, Reply};
     let dir = tempfile::tempdir().unwrap();
     let scenario = "name = \"signup-failure\"\n[[friction]]\nkind = \"step_failure\"\nstart = \"day 4\"\n\
                     step = \"signup_completed\"\nprobability = 0.8\n";
     let (store, end) = load(dir.path(), scenario, 7, 150, 3).await;
-    let meta = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).await.unwrap();
-    let tenant = meta.create_tenant("t", "self_hosted").await.unwrap();
-    let project = meta
-        .create_project(NewProject { tenant_id: tenant.id, name: "p".into(), settings: ProjectSettings::default() })
-        .await
-        .unwrap();
+    let (meta, project) = project(dir.path()).await;
     let answer = json!({"headline": "Fix the signup form", "steps": ["Replay the failed signups."],
         "experiment": {"hypothesis": "Fixing it restores signups.", "primary_metric": "signups per visit"}});
     let fake = FakeLlm::start(Reply::Content(answer.to_string())).await;
@@ -163,4 +151,16 @@ async fn a_pass_with_an_llm_stores_its_recommendations() {
         assert!(r["experiment"]["flag_key"].as_str().unwrap().starts_with("fix-"), "{r}");
     }
     assert_eq!(fake.requests().len(), frictions.len());
+}
+
+/// A metadata store in `dir` holding one tenant and its project.
+async fn project(dir: &std::path::Path) -> (px_store::SqliteMetaStore, px_store::Project) {
+    use px_store::{MetaStore, NewProject, SqliteMetaStore};
+    let meta = SqliteMetaStore::open(&dir.join("meta.sqlite")).await.unwrap();
+    let tenant = meta.create_tenant("t", "self_hosted").await.unwrap();
+    let project = meta
+        .create_project(NewProject { tenant_id: tenant.id, name: "p".into(), settings: ProjectSettings::default() })
+        .await
+        .unwrap();
+    (meta, project)
 }
