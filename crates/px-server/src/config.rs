@@ -13,8 +13,12 @@ pub struct ServerConfig {
     pub port: u16,
     /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
-    /// Most events one store commit takes (larger groups wait for the next).
+    /// Most events one spool record and one store transaction take
+    /// (larger groups wait for the next).
     pub max_commit_events: usize,
+    /// Acknowledged events waiting in memory for the store, at most; past
+    /// it the writer waits (backpressure). At least `max_commit_events`.
+    pub max_backlog_events: usize,
     /// Requests waiting for the writer before callers block (backpressure).
     pub write_queue_requests: usize,
     /// Memory that in-flight ingest requests may hold (bodies, decompressed
@@ -41,6 +45,7 @@ impl Default for ServerConfig {
             port: 8000,
             trust_forwarded_for: false,
             max_commit_events: 50_000,
+            max_backlog_events: 100_000,
             write_queue_requests: 1024,
             ingest_memory_mib: 512,
             dedupe_window_secs: 3600,
@@ -123,6 +128,9 @@ impl ServerConfig {
         let mut p = Vec::new();
         if self.max_commit_events == 0 {
             p.push("server.max_commit_events must be at least 1".into());
+        }
+        if self.max_backlog_events < self.max_commit_events {
+            p.push("server.max_backlog_events must be at least server.max_commit_events".into());
         }
         if self.write_queue_requests == 0 {
             p.push("server.write_queue_requests must be at least 1".into());

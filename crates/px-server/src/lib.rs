@@ -52,6 +52,20 @@ pub struct AppState {
     pub llm: Option<px_ai::llm::Llm>,
 }
 
+impl AppState {
+    /// Waits until every event acknowledged before the call is in the
+    /// store, so the read that follows sees it: a client reading back what
+    /// it just sent finds it. Acknowledged events reach the store within a
+    /// drain (one commit under light load). If the store is failing, the
+    /// read goes ahead after 10 s on what it holds: a broken write path
+    /// must not also stop reads.
+    pub async fn read_your_writes(&self) {
+        if !self.writer.visible(Duration::from_secs(10)).await {
+            tracing::warn!("a read waited 10 s for acknowledged events to reach the store and went ahead without them");
+        }
+    }
+}
+
 pub fn router(state: Arc<AppState>) -> Router {
     // Ingestion is called from any web page (the public key is meant to be
     // embedded), so it answers CORS preflights from any origin, whatever
@@ -122,16 +136,17 @@ pub struct Running {
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-/// Starts the writer, binds the listener and serves until `shutdown`
-/// resolves; then stops accepting connections and lets in-flight requests
-/// finish (their events are committed and acknowledged) before the server
-/// task ends.
+/// Starts the writer (recovering what its spool in `spool_dir` holds),
+/// binds the listener and serves until `shutdown` resolves; then stops
+/// accepting connections and lets in-flight requests finish (their events
+/// are spooled and acknowledged) before the server task ends.
 pub async fn start(
     config: &ServerConfig,
     pipeline: Pipeline,
     store: Arc<dyn EventStore>,
     meta: Arc<dyn MetaStore>,
     llm: Option<px_ai::llm::Llm>,
+    spool_dir: std::path::PathBuf,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
     if let problems @ [_, ..] = config.problems(pipeline.limits.max_events_per_batch).as_slice() {
@@ -142,7 +157,9 @@ pub async fn start(
     let (writer, writer_task) = writer::start(
         Arc::clone(&store),
         WriterConfig {
+            spool_dir,
             max_commit_events: config.max_commit_events,
+            max_backlog_events: config.max_backlog_events,
             queue_requests: config.write_queue_requests,
             dedupe_window_secs: config.dedupe_window_secs,
             dedupe_max_ids: config.dedupe_max_ids,

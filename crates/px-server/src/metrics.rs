@@ -46,6 +46,9 @@ pub struct Metrics {
     /// Whole requests refused (bad body, too large).
     pub requests_refused: AtomicU64,
     pub batch_latency: Histogram,
+    pub spool_write_latency: Histogram,
+    /// Acknowledged events not yet in the store.
+    pub spool_backlog_events: AtomicU64,
     pub store_write_latency: Histogram,
     pub store_write_events: AtomicU64,
     pub store_write_failures: AtomicU64,
@@ -96,6 +99,17 @@ impl Metrics {
             &mut o,
             "px_batch_latency_seconds",
             "Ingest request latency, receipt to durable ack.",
+        );
+        self.spool_write_latency.render(
+            &mut o,
+            "px_spool_write_seconds",
+            "Spool append latency, write and sync: what an ack waits for.",
+        );
+        gauge(
+            &mut o,
+            "px_spool_backlog_events",
+            "Acknowledged events not yet in the event store.",
+            &self.spool_backlog_events,
         );
         self.store_write_latency.render(&mut o, "px_store_write_seconds", "Event store commit latency.");
         counter(&mut o, "px_store_write_events_total", "Events written to the event store.", &self.store_write_events);

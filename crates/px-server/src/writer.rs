@@ -3,13 +3,20 @@
 //! Request handlers send their processed events here and wait for the ack.
 //! A single task takes everything queued (up to `max_commit_events`),
 //! drops retries (dedupe by project + event id), assigns server-side
-//! sessions, and commits the group in one store append: group commit, so
-//! one fsync acknowledges many requests, and under light load a request is
-//! committed alone, without waiting for a timer.
+//! sessions, appends the group to the spool as one synced record and
+//! answers: group commit, so one sync acknowledges many requests, and under
+//! light load a request is written alone, without waiting for a timer.
+//! The drainer then moves spooled events into the store in transactions of
+//! up to `max_commit_events`; `px_store::spool` says why, and how a crash
+//! is recovered exactly once.
 //!
-//! Ids enter the dedupe window only after their commit succeeded, and a
-//! failed commit fails every request of the group: a 2xx always means
-//! stored, a 5xx means retry, and the retry is never counted twice.
+//! Ids enter the dedupe window only once their record is synced, and a
+//! failed append fails every request of the group: a 2xx always means
+//! durable, a 5xx means retry, and the retry is never counted twice.
+//!
+//! Acknowledged events reach the store one drain later. Reads that promise
+//! to see them (the events API, queries) wait for [`WriterHandle::visible`]
+//! first; under light load that is one store commit.
 
 use crate::metrics::Metrics;
 use hashbrown::HashSet;
@@ -17,11 +24,14 @@ use px_core::time::{MICROS_PER_SECOND, now_micros};
 use px_core::{ErrorKind, ProjectId};
 use px_ingest::dedupe::{Deduper, dedupe_key};
 use px_ingest::sessionize::Sessionizer;
+use px_store::spool::{self, Spool, TornTail};
 use px_store::{EventStore, ScopedEvent};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
-use std::time::Instant;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 
 /// What a commit did for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +53,13 @@ struct WriteRequest {
 }
 
 pub struct WriterConfig {
+    /// Where acknowledged events wait for the store (`<data dir>/spool`).
+    pub spool_dir: PathBuf,
+    /// Most events one spool record, and one store transaction, takes.
     pub max_commit_events: usize,
+    /// Acknowledged events not yet in the store, at most; past it the
+    /// writer waits for the drainer (backpressure), bounding memory.
+    pub max_backlog_events: usize,
     pub queue_requests: usize,
     pub dedupe_window_secs: u64,
     pub dedupe_max_ids: usize,
@@ -55,6 +71,10 @@ pub struct WriterConfig {
 pub struct WriterHandle {
     tx: mpsc::Sender<WriteRequest>,
     metrics: Arc<Metrics>,
+    /// Spool position of the last acknowledged event.
+    spooled: Arc<AtomicU64>,
+    /// Spool position the store holds every event up to.
+    stored: watch::Receiver<u64>,
 }
 
 impl WriterHandle {
@@ -70,15 +90,33 @@ impl WriterHandle {
         }
         rx.await.unwrap_or_else(|_| Err(unavailable("the writer stopped before acknowledging")))
     }
+
+    /// Waits until every event acknowledged before the call is in the
+    /// store, or `limit` passes; says whether they are. A read that follows
+    /// then sees them (read-your-writes).
+    pub async fn visible(&self, limit: Duration) -> bool {
+        let target = self.spooled.load(Acquire);
+        let mut stored = self.stored.clone();
+        matches!(tokio::time::timeout(limit, stored.wait_for(|s| *s >= target)).await, Ok(Ok(_)))
+    }
 }
 
-/// Starts the writer task. Warms the dedupe window from the store first,
-/// so retries of batches acknowledged before a restart are still caught.
+/// Starts the writer and the drainer. First moves into the store whatever
+/// the spool holds from before a crash, then warms the dedupe window from
+/// the store, so retries of batches acknowledged before a restart are
+/// still caught. The returned task ends when the writer stops: after every
+/// handle is dropped and the drainer has stored everything, or on failure.
 pub async fn start(
     store: Arc<dyn EventStore>,
     config: WriterConfig,
     metrics: Arc<Metrics>,
 ) -> Result<(WriterHandle, tokio::task::JoinHandle<()>), px_store::StoreError> {
+    let through =
+        spool::recover(&config.spool_dir, store.as_ref(), TornTail::Truncate, config.max_commit_events).await?;
+    let spool = {
+        let dir = config.spool_dir.clone();
+        tokio::task::spawn_blocking(move || Spool::open(&dir, through)).await??
+    };
     let now = now_micros();
     let window = config.dedupe_window_secs as i64 * MICROS_PER_SECOND;
     let mut deduper = Deduper::new(window, config.dedupe_max_ids, now);
@@ -89,19 +127,61 @@ pub async fn start(
     tracing::info!(ids = recent.len(), "dedupe window warmed from the store");
     let sessions = Sessionizer::new(config.session_timeout_secs as i64 * MICROS_PER_SECOND, config.session_max_entries);
     let (tx, rx) = mpsc::channel(config.queue_requests);
-    let task =
-        Task { store, rx, deduper, sessions, max_events: config.max_commit_events, metrics: Arc::clone(&metrics) };
-    let join = tokio::spawn(task.run());
-    Ok((WriterHandle { tx, metrics }, join))
+    let spooled = Arc::new(AtomicU64::new(spool.position()));
+    let (stored_tx, stored) = watch::channel(through.max(spool.position()));
+    let (drain_tx, drain_rx) = mpsc::unbounded_channel();
+    let drainer = Drainer {
+        store,
+        dir: config.spool_dir,
+        rx: drain_rx,
+        stored: stored_tx,
+        spooled: Arc::clone(&spooled),
+        max_events: config.max_commit_events,
+        metrics: Arc::clone(&metrics),
+    };
+    let backlog = config.max_backlog_events.max(config.max_commit_events);
+    let task = Task {
+        spool: Some(spool),
+        rx,
+        deduper,
+        sessions,
+        max_events: config.max_commit_events,
+        backlog: Arc::new(Semaphore::new(backlog)),
+        backlog_limit: backlog,
+        drain: drain_tx,
+        spooled: Arc::clone(&spooled),
+        metrics: Arc::clone(&metrics),
+    };
+    let join = tokio::spawn(async move {
+        let drained = tokio::spawn(drainer.run());
+        task.run().await;
+        if let Err(e) = drained.await {
+            tracing::error!(error = %e, "the drainer failed; the spool keeps its events for the next start");
+        }
+    });
+    Ok((WriterHandle { tx, metrics, spooled, stored }, join))
 }
 
 struct Task {
-    store: Arc<dyn EventStore>,
+    /// Taken out while a blocking append runs.
+    spool: Option<Spool>,
     rx: mpsc::Receiver<WriteRequest>,
     deduper: Deduper,
     sessions: Sessionizer,
     max_events: usize,
+    /// Room for acknowledged events the store does not hold yet.
+    backlog: Arc<Semaphore>,
+    backlog_limit: usize,
+    drain: mpsc::UnboundedSender<Spooled>,
+    spooled: Arc<AtomicU64>,
     metrics: Arc<Metrics>,
+}
+
+/// An acknowledged group on its way to the store; holds its backlog room.
+struct Spooled {
+    events: Vec<ScopedEvent>,
+    through: u64,
+    room: OwnedSemaphorePermit,
 }
 
 impl Task {
@@ -119,12 +199,16 @@ impl Task {
                 }
             }
             self.metrics.queue_events.fetch_sub(n as u64, Relaxed);
-            self.commit(group).await;
+            if !self.commit(group).await {
+                break;
+            }
         }
-        tracing::info!("writer stopped: every sender is gone");
+        tracing::info!("writer stopped");
     }
 
-    async fn commit(&mut self, group: Vec<WriteRequest>) {
+    /// Spools one group and answers its requests; false when the drainer
+    /// is gone and the writer must stop.
+    async fn commit(&mut self, group: Vec<WriteRequest>) -> bool {
         let mut keys: HashSet<u128> = HashSet::new();
         let mut events = Vec::new();
         let mut acks = Vec::with_capacity(group.len());
@@ -141,41 +225,72 @@ impl Task {
             }
             acks.push((req.ack, outcome));
         }
-        self.sessionize(&mut events);
-
-        let stored = events.len();
-        let started = Instant::now();
-        let result = self.store.append(events).await;
-        self.metrics.store_write_latency.observe(started.elapsed().as_secs_f64());
-        let result = match result {
-            Ok(()) => {
-                let now = now_micros();
-                for k in keys {
-                    self.deduper.insert(k, now);
+        let (result, alive) = if events.is_empty() {
+            (Ok(()), true)
+        } else {
+            self.sessionize(&mut events);
+            match self.spool_group(events, keys).await {
+                Ok(alive) => (Ok(()), alive),
+                Err(e) => {
+                    tracing::error!(error = %e, "appending to the spool failed");
+                    // Nothing of the group is durable and a retry is safe:
+                    // tell clients to retry (503), whatever the cause.
+                    let message = "the events could not be written to disk; retry".into();
+                    (Err(WriteError { kind: ErrorKind::Unavailable, message }), true)
                 }
-                self.metrics.store_write_events.fetch_add(stored as u64, Relaxed);
-                self.metrics.dedupe_ids.store(self.deduper.len() as u64, Relaxed);
-                self.metrics
-                    .dedupe_window_secs
-                    .store((self.deduper.guaranteed_window_micros(now) / MICROS_PER_SECOND) as u64, Relaxed);
-                self.metrics.sessions_active.store(self.sessions.len() as u64, Relaxed);
-                Ok(())
-            }
-            Err(e) => {
-                self.metrics.store_write_failures.fetch_add(1, Relaxed);
-                tracing::error!(error = %e, events = stored, "event store commit failed");
-                // Nothing of the group was stored and a retry is safe: tell
-                // clients to retry (503), whatever the store's cause.
-                Err(WriteError {
-                    kind: ErrorKind::Unavailable,
-                    message: "the event store could not commit the batch; retry".into(),
-                })
             }
         };
         for (ack, outcome) in acks {
             // A caller that went away (client disconnect) needs no answer.
             let _ = ack.send(result.clone().map(|()| outcome));
         }
+        if !alive {
+            tracing::error!("the drainer stopped; the writer stops too");
+        }
+        alive
+    }
+
+    /// Waits for backlog room, appends the events to the spool, remembers
+    /// their ids and hands them to the drainer. `Ok(false)`: they are
+    /// durable, but the drainer is gone (the next start stores them).
+    async fn spool_group(
+        &mut self,
+        events: Vec<ScopedEvent>,
+        keys: HashSet<u128>,
+    ) -> Result<bool, px_store::StoreError> {
+        let room = u32::try_from(events.len().min(self.backlog_limit)).unwrap_or(u32::MAX);
+        let room = Arc::clone(&self.backlog)
+            .acquire_many_owned(room)
+            .await
+            .map_err(|_| px_store::StoreError::Unavailable("the writer is stopping".into()))?;
+        let (events, through) = self.append(events).await?;
+        let now = now_micros();
+        for k in keys {
+            self.deduper.insert(k, now);
+        }
+        self.spooled.store(through, Release);
+        let m = &self.metrics;
+        m.spool_backlog_events.fetch_add(events.len() as u64, Relaxed);
+        m.dedupe_ids.store(self.deduper.len() as u64, Relaxed);
+        m.dedupe_window_secs.store((self.deduper.guaranteed_window_micros(now) / MICROS_PER_SECOND) as u64, Relaxed);
+        m.sessions_active.store(self.sessions.len() as u64, Relaxed);
+        Ok(self.drain.send(Spooled { events, through, room }).is_ok())
+    }
+
+    /// Appends on the blocking pool: a sync waits for the disk.
+    async fn append(&mut self, events: Vec<ScopedEvent>) -> Result<(Vec<ScopedEvent>, u64), px_store::StoreError> {
+        let Some(mut spool) = self.spool.take() else {
+            return Err(px_store::StoreError::Unavailable("the spool was lost by a failed append task".into()));
+        };
+        let started = Instant::now();
+        let (spool, result) = tokio::task::spawn_blocking(move || {
+            let r = spool.append(&events).map(|through| (events, through));
+            (spool, r)
+        })
+        .await?;
+        self.spool = Some(spool);
+        self.metrics.spool_write_latency.observe(started.elapsed().as_secs_f64());
+        result
     }
 
     /// Gives events without a session id a server-side one, visiting them in
@@ -188,6 +303,95 @@ impl Task {
             let project: ProjectId = e.scope.project_id;
             let id = self.sessions.assign(project, &e.event.distinct_id, e.event.timestamp);
             events[i].event.session_id = Some(id);
+        }
+    }
+}
+
+/// Moves acknowledged events from memory into the store in large
+/// transactions, recording the spool position with them, and deletes the
+/// spool segments the store then holds.
+struct Drainer {
+    store: Arc<dyn EventStore>,
+    dir: PathBuf,
+    rx: mpsc::UnboundedReceiver<Spooled>,
+    stored: watch::Sender<u64>,
+    spooled: Arc<AtomicU64>,
+    max_events: usize,
+    metrics: Arc<Metrics>,
+}
+
+impl Drainer {
+    async fn run(mut self) {
+        let mut stored = *self.stored.borrow();
+        while let Some(first) = self.rx.recv().await {
+            let mut n = first.events.len();
+            let mut group = vec![first];
+            while n < self.max_events {
+                match self.rx.try_recv() {
+                    Ok(s) => {
+                        n += s.events.len();
+                        group.push(s);
+                    }
+                    Err(_) => break,
+                }
+            }
+            // A recovery after a failed commit may have stored these already.
+            let (done, todo): (Vec<Spooled>, Vec<Spooled>) = group.into_iter().partition(|s| s.through <= stored);
+            let skipped: usize = done.iter().map(|s| s.events.len()).sum();
+            self.metrics.spool_backlog_events.fetch_sub(skipped as u64, Relaxed);
+            drop(done);
+            let Some(through) = todo.last().map(|s| s.through) else { continue };
+            let mut events = Vec::with_capacity(todo.iter().map(|s| s.events.len()).sum());
+            let mut rooms = Vec::with_capacity(todo.len());
+            for s in todo {
+                events.extend(s.events);
+                rooms.push(s.room);
+            }
+            let count = events.len();
+            let started = Instant::now();
+            let result = self.store.append_spooled(events, through).await;
+            self.metrics.store_write_latency.observe(started.elapsed().as_secs_f64());
+            match result {
+                Ok(()) => {
+                    stored = through;
+                    self.metrics.store_write_events.fetch_add(count as u64, Relaxed);
+                }
+                Err(e) => {
+                    self.metrics.store_write_failures.fetch_add(1, Relaxed);
+                    tracing::error!(error = %e, events = count, "event store commit failed; the events stay spooled");
+                    stored = self.recover().await;
+                }
+            }
+            self.metrics.spool_backlog_events.fetch_sub(count as u64, Relaxed);
+            self.stored.send_replace(stored);
+            drop(rooms);
+            let dir = self.dir.clone();
+            match tokio::task::spawn_blocking(move || spool::release(&dir, stored)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "could not delete a stored spool segment"),
+                Err(e) => tracing::warn!(error = %e, "deleting stored spool segments failed"),
+            }
+        }
+        tracing::info!("drainer stopped: every acknowledged event is in the store");
+    }
+
+    /// After a failed commit, the events that were in it are read back
+    /// from the spool (the in-memory copy went into the failed call), with
+    /// everything synced since; retried with backoff until the store takes
+    /// them. Answers the store's position.
+    async fn recover(&self) -> u64 {
+        let mut wait = Duration::from_millis(100);
+        loop {
+            tokio::time::sleep(wait).await;
+            let synced = TornTail::SyncedUntil(self.spooled.load(Acquire));
+            match spool::recover(&self.dir, self.store.as_ref(), synced, self.max_events).await {
+                Ok(through) => return through,
+                Err(e) => {
+                    self.metrics.store_write_failures.fetch_add(1, Relaxed);
+                    tracing::error!(error = %e, retry_in_ms = wait.as_millis() as u64, "spool recovery failed");
+                    wait = (wait * 2).min(Duration::from_secs(30));
+                }
+            }
         }
     }
 }

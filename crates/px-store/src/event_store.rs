@@ -142,6 +142,16 @@ pub trait EventStore: Send + Sync {
     /// `$set_once`, identify, alias) the events carry, in order.
     async fn append(&self, events: Vec<ScopedEvent>) -> Result<()>;
 
+    /// [`append`](Self::append), recording in the same transaction that the
+    /// store now holds every event of the spool up to position `through`
+    /// (see [`crate::spool`]). Atomicity is what makes spool recovery
+    /// exactly-once: a crash leaves either both or neither.
+    async fn append_spooled(&self, events: Vec<ScopedEvent>, through: u64) -> Result<()>;
+
+    /// The spool position of the last [`append_spooled`](Self::append_spooled)
+    /// (0 when there was none).
+    async fn spooled_through(&self) -> Result<u64>;
+
     /// Lists events newest first with a total count.
     async fn list_events(&self, scope: ProjectScope, query: EventQuery) -> Result<EventPage>;
 

@@ -9,6 +9,7 @@ pub mod error;
 pub mod event_store;
 pub mod meta_store;
 pub mod persons;
+pub mod spool;
 pub mod sqlite;
 
 pub use self::duckdb::DuckDbEventStore;

@@ -252,6 +252,11 @@ impl PxConfig {
         self.data_dir.join("events.duckdb")
     }
 
+    /// Where acknowledged events wait for the event store.
+    pub fn spool_dir(&self) -> PathBuf {
+        self.data_dir.join("spool")
+    }
+
     pub fn meta_db(&self) -> PathBuf {
         self.data_dir.join("meta.sqlite")
     }

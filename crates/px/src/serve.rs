@@ -46,6 +46,12 @@ pub async fn open_stores(config: &PxConfig) -> Result<Stores> {
     let limit = config.store.duckdb_memory_limit.clone();
     let events = tokio::task::spawn_blocking(move || DuckDbEventStore::open(&path, limit.as_deref())).await??;
     let events = events.with_query_timeout(std::time::Duration::from_secs(config.store.query_timeout_secs));
+    // Events a crashed server acknowledged but had not stored yet: every
+    // command that reads the store must see them.
+    let dir = config.spool_dir();
+    px_store::spool::recover(&dir, &events, px_store::spool::TornTail::Truncate, config.server.max_commit_events)
+        .await
+        .with_context(|| format!("storing the events spooled in {}", dir.display()))?;
     Ok(Stores { events: Arc::new(events), meta })
 }
 
@@ -81,6 +87,7 @@ pub async fn run(mut config: PxConfig, args: ServeArgs) -> Result<()> {
         Arc::clone(&stores.events),
         Arc::clone(&stores.meta),
         llm(&config)?,
+        config.spool_dir(),
         shutdown_signal(),
     )
     .await?;
@@ -122,7 +129,13 @@ pub async fn run(mut config: PxConfig, args: ServeArgs) -> Result<()> {
     }
 
     running.server.await??;
-    tracing::info!("stopped: in-flight requests finished");
+    // What stays spooled is stored at the next start; storing it now
+    // leaves the store complete for other tools (`px ai run`, backups).
+    if running.state.writer.visible(std::time::Duration::from_secs(60)).await {
+        tracing::info!("stopped: in-flight requests finished, every acknowledged event is in the store");
+    } else {
+        tracing::warn!("stopped with events still spooled; the next start stores them");
+    }
     Ok(())
 }
 

@@ -90,6 +90,10 @@ pub async fn feed_direct(
         let out = writer.write(events).await.map_err(|e| anyhow!("store: {}", e.message))?;
         total += out.stored as u64;
     }
+    // Acknowledged means spooled; the caller reads the store next.
+    if !writer.visible(std::time::Duration::from_secs(600)).await {
+        bail!("the spooled events did not reach the store within 10 minutes");
+    }
     Ok(total)
 }
 
@@ -196,7 +200,9 @@ pub async fn run(config: PxConfig, args: SimulateArgs) -> Result<()> {
 pub fn writer_config(config: &PxConfig) -> px_server::writer::WriterConfig {
     let s = &config.server;
     px_server::writer::WriterConfig {
+        spool_dir: config.spool_dir(),
         max_commit_events: s.max_commit_events,
+        max_backlog_events: s.max_backlog_events,
         queue_requests: s.write_queue_requests,
         dedupe_window_secs: s.dedupe_window_secs,
         dedupe_max_ids: s.dedupe_max_ids,

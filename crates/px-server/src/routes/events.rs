@@ -66,6 +66,7 @@ pub async fn list(
         limit,
         cursor,
     };
+    state.read_your_writes().await;
     Ok(Json(state.store.list_events(scope, query).await?))
 }
 
@@ -77,6 +78,7 @@ pub async fn person(
 ) -> Result<Json<PersonRecord>, ApiError> {
     let Path((project, distinct_id)) = path?;
     let scope = state.auth.read(&headers, ProjectId(project)).await?;
+    state.read_your_writes().await;
     state.store.person(scope, &distinct_id).await?.map(Json).ok_or_else(|| {
         ApiError::new(px_core::ErrorKind::NotFound, format!("no person has distinct id {distinct_id:?}"))
     })

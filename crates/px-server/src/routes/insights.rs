@@ -185,6 +185,7 @@ pub async fn run(
         Some("recent") => px_ai::engine::Pass::RECENT,
         Some(other) => return Err(ApiError::invalid("pass", format!("{other:?} is not one of full, recent"))),
     };
+    state.read_your_writes().await;
     let analysis =
         crate::ai::run_pass(&state, scope, pass, px_core::time::now_micros()).await.map_err(|e| match e {
             px_ai::engine::RunError::Query(q) => ApiError::from(q),

@@ -80,6 +80,7 @@ pub async fn run(
     let query = decode(&body)?;
     let timezone = state.meta.project(scope).await?.settings.timezone;
     let ctx = Context { scope, timezone, now: px_core::time::now_micros() };
+    state.read_your_writes().await;
     let started = std::time::Instant::now();
     let answer = px_query::run(state.store.as_ref(), &ctx, &query).await?;
     tracing::debug!(project, elapsed_ms = started.elapsed().as_millis() as u64, "query answered");

@@ -124,11 +124,19 @@ impl DuckDbEventStore {
     }
 }
 
-fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>) -> Result<()> {
+/// One transaction: the events, their person changes and, for spooled
+/// events, the spool position they bring the store to.
+fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>, spooled_through: Option<u64>) -> Result<()> {
     let plan = w.graph.plan(&mut events);
     let batch = arrow::to_record_batch(&events).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
     w.conn.execute_batch("BEGIN TRANSACTION")?;
-    match write_in_transaction(&w.conn, batch, &plan) {
+    let written = write_in_transaction(&w.conn, batch, &plan).and_then(|()| match spooled_through {
+        Some(through) => {
+            Ok(w.conn.prepare_cached("UPDATE px_spool SET through = ?")?.execute(params![through]).map(drop)?)
+        }
+        None => Ok(()),
+    });
+    match written {
         Ok(()) => match w.conn.execute_batch("COMMIT") {
             Ok(()) => {
                 w.graph.commit(plan);
@@ -206,7 +214,19 @@ impl EventStore for DuckDbEventStore {
             return Ok(());
         }
         let writer = Arc::clone(&self.writer);
-        tokio::task::spawn_blocking(move || append_blocking(&mut writer.lock(), events)).await?
+        tokio::task::spawn_blocking(move || append_blocking(&mut writer.lock(), events, None)).await?
+    }
+
+    async fn append_spooled(&self, events: Vec<ScopedEvent>, through: u64) -> Result<()> {
+        let writer = Arc::clone(&self.writer);
+        tokio::task::spawn_blocking(move || append_blocking(&mut writer.lock(), events, Some(through))).await?
+    }
+
+    async fn spooled_through(&self) -> Result<u64> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT max(through) FROM px_spool", [], |r| r.get::<_, Option<u64>>(0))?.unwrap_or(0))
+        })
+        .await
     }
 
     async fn query(

@@ -7,6 +7,11 @@ pub const SCHEMA_VERSION: i64 = 1;
 pub const DDL: &str = r#"
 CREATE TABLE IF NOT EXISTS px_schema (version BIGINT NOT NULL);
 
+-- The spool position this store holds every event up to (one row),
+-- written in the same transaction as the events: see `crate::spool`.
+CREATE TABLE IF NOT EXISTS px_spool (through UBIGINT NOT NULL);
+INSERT INTO px_spool SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM px_spool);
+
 CREATE TABLE IF NOT EXISTS events (
     tenant_id BIGINT NOT NULL,
     project_id BIGINT NOT NULL,

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] fns
 
+mod spool;
+
 use px_store::{DuckDbEventStore, EventStore, SqliteMetaStore};
 use px_testkit::suites;
 
