@@ -18,30 +18,47 @@
 //! Layout: a directory of segment files named by the position of their
 //! first byte (`00000000000000000000.spool`). A position is a byte offset
 //! in the concatenation of every segment ever written, so positions only
-//! grow, and a record's position is where it ends. A segment is closed
-//! after [`SEGMENT_BYTES`] and deleted once the store holds all of it.
-//! A record is a little-endian u32 payload length, the payload's CRC-32,
-//! and the payload: a JSON array of `[scope, event]` pairs.
+//! grow; a record's position is where it ends. A record is a header
+//! (little-endian u32 payload length, u32 CRC-32 of the rest, u64 position
+//! of the record's first byte) and the payload: a JSON array of `[scope,
+//! event]` pairs. A record whose header does not check out ends the data:
+//! a stale record in a recycled file carries an older position.
 //!
-//! A torn record at the end of the last segment is an append that never
-//! completed, so it was never acknowledged: recovery cuts it off. A bad
-//! record anywhere else means acknowledged data was damaged on disk:
-//! recovery stops with an error naming the file and offset rather than
-//! skip it silently.
+//! Segments are written in place into files whose bytes already exist
+//! (zero-filled when new, recycled once the store holds them): syncing an
+//! overwrite changes no file size or block map, so ext4 and XFS sync the
+//! data alone, without a journal commit that would wait for the event
+//! store's own (much larger) writes. That keeps an acknowledgement at a
+//! fraction of a millisecond while the store checkpoints. A segment that
+//! is full ends with a seal (a header with length `u32::MAX`) before the
+//! writer moves on.
+//!
+//! A bad record at the end of the last segment is an append that never
+//! completed, so it was never acknowledged: recovery ends the data there
+//! and the writer overwrites it. A bad record anywhere else (before a
+//! segment's seal) means acknowledged data was damaged on disk: recovery
+//! stops with an error naming the file and offset rather than skip it.
 
 use crate::event_store::{EventStore, ScopedEvent};
 use crate::{Result, StoreError};
 use px_core::{Event, ProjectScope};
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-/// Size after which the spool moves on to a new segment file. Recovery
-/// reads one segment at a time, so this also bounds its memory.
+/// Size of a segment file (a larger record gets a segment of its own
+/// size). Recovery reads one segment at a time, so this also bounds its
+/// memory.
 pub const SEGMENT_BYTES: u64 = 32 << 20;
 
-const HEADER: usize = 8;
+/// Stored segments kept for reuse instead of deleted: new segments then
+/// cost a rename, not a zero-fill.
+const SPARES: usize = 2;
+
+const HEADER: usize = 16;
+const SEAL: u32 = u32::MAX;
 const SUFFIX: &str = ".spool";
+const SPARE_SUFFIX: &str = ".spare";
 
 /// The appending end of the spool. One writer owns it.
 pub struct Spool {
@@ -49,20 +66,19 @@ pub struct Spool {
     file: File,
     /// Position of the current segment's first byte.
     start: u64,
-    /// Bytes in the current segment.
+    /// Bytes of records in the current segment (where the next one goes).
     len: u64,
+    /// Size of the current segment's file.
+    size: u64,
     segment_bytes: u64,
-    /// Set when a failed append could not be undone: appending on would
-    /// put good records after a torn one, which recovery would cut off.
-    broken: Option<String>,
     buf: Vec<u8>,
 }
 
 impl Spool {
-    /// Opens the spool in `dir` for appending after its last record. Run
-    /// [`recover`] first: it cuts off a torn tail, which appending after
-    /// would make unreadable. `through` is the store's position: an empty
-    /// (or lost) spool starts there, so positions never go backwards.
+    /// Opens the spool in `dir` for appending after its last good record.
+    /// Run [`recover`] first, so that the store holds everything before
+    /// the writer goes on. `through` is the store's position: an empty (or
+    /// lost) spool starts there, so positions never go backwards.
     pub fn open(dir: &Path, through: u64) -> Result<Self> {
         Self::with_segment_bytes(dir, through, SEGMENT_BYTES)
     }
@@ -70,19 +86,18 @@ impl Spool {
     /// [`open`](Self::open) with another segment size (tests use small ones).
     pub fn with_segment_bytes(dir: &Path, through: u64, segment_bytes: u64) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| io(dir, "creating", e))?;
-        let segments = segments(dir)?;
-        let (start, len) = match segments.last() {
-            Some((start, path)) => {
-                let len = std::fs::metadata(path).map_err(|e| io(path, "reading", e))?.len();
-                (*start, len)
+        let last = segments(dir)?.pop();
+        if let Some((start, path)) = last {
+            let bytes = std::fs::read(&path).map_err(|e| io(&path, "reading", e))?;
+            let len = scan(&bytes, start).end as u64;
+            if start + len >= through {
+                let file = OpenOptions::new().write(true).open(&path).map_err(|e| io(&path, "opening", e))?;
+                let size = bytes.len() as u64;
+                return Ok(Self { dir: dir.to_path_buf(), file, start, len, size, segment_bytes, buf: Vec::new() });
             }
-            None => (through, 0),
-        };
-        let (start, len) = if start + len < through { (through, 0) } else { (start, len) };
-        let path = segment_path(dir, start);
-        let file = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| io(&path, "opening", e))?;
-        sync_dir(dir).map_err(|e| io(dir, "syncing", e))?;
-        Ok(Self { dir: dir.to_path_buf(), file, start, len, segment_bytes, broken: None, buf: Vec::new() })
+        }
+        let (file, size) = new_segment(dir, through, segment_bytes)?;
+        Ok(Self { dir: dir.to_path_buf(), file, start: through, len: 0, size, segment_bytes, buf: Vec::new() })
     }
 
     /// The position after the last record.
@@ -91,69 +106,133 @@ impl Spool {
     }
 
     /// Appends the events as one record and syncs it to disk; returns the
-    /// record's position. On error nothing was appended (or the spool
-    /// refuses every later append, saying why).
+    /// record's position. On error the record does not count: the next
+    /// append overwrites it.
     pub fn append(&mut self, events: &[ScopedEvent]) -> Result<u64> {
-        if let Some(why) = &self.broken {
-            return Err(StoreError::Unavailable(format!("the spool is unusable until a restart: {why}")));
-        }
         encode(&mut self.buf, events)?;
-        let path = segment_path(&self.dir, self.start);
-        let written = self.file.write_all(&self.buf).and_then(|()| self.file.sync_data());
-        if let Err(e) = written {
-            // Undo the partial record so that later records follow a good one.
-            if let Err(undo) = self.file.set_len(self.len).and_then(|()| self.file.sync_data()) {
-                self.broken = Some(format!("{}: {undo}", path.display()));
-            }
-            return Err(io(&path, "appending to", e));
+        let record = self.buf.len() as u64;
+        // Room for the record and, after it, the seal.
+        if self.len + record + HEADER as u64 > self.size {
+            self.roll(record)?;
         }
-        self.len += self.buf.len() as u64;
         let position = self.position();
-        if self.len >= self.segment_bytes {
-            let next = segment_path(&self.dir, position);
-            match OpenOptions::new().create(true).append(true).open(&next).and_then(|f| sync_dir(&self.dir).map(|()| f))
-            {
-                Ok(file) => (self.file, self.start, self.len) = (file, position, 0),
-                // The record is durable; the next append retries the roll.
-                Err(e) => tracing::warn!(error = %e, path = %next.display(), "could not start a new spool segment"),
-            }
+        stamp(&mut self.buf, position);
+        let path = segment_path(&self.dir, self.start);
+        self.file
+            .write_all_at(&self.buf, self.len)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| io(&path, "appending to", e))?;
+        self.len += record;
+        Ok(self.position())
+    }
+
+    /// Seals the current segment and moves on to a new one with room for
+    /// a record of `record` bytes.
+    fn roll(&mut self, record: u64) -> Result<()> {
+        let path = segment_path(&self.dir, self.start);
+        let size = self.segment_bytes.max(record + HEADER as u64);
+        if self.len == 0 {
+            // Nothing to seal: the segment grows instead.
+            fill(&self.file, self.size, size)
+                .and_then(|()| self.file.sync_all())
+                .map_err(|e| io(&path, "growing", e))?;
+            self.size = size;
+            return Ok(());
         }
-        Ok(position)
+        let mut seal = [0u8; HEADER];
+        seal[..4].copy_from_slice(&SEAL.to_le_bytes());
+        stamp(&mut seal, self.position());
+        self.file
+            .write_all_at(&seal, self.len)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| io(&path, "sealing", e))?;
+        let start = self.start + self.size;
+        let (file, size) = new_segment(&self.dir, start, size)?;
+        (self.file, self.start, self.len, self.size) = (file, start, 0, size);
+        Ok(())
     }
 }
 
-/// Deletes the segments the store holds all of (store position `through`).
-/// The last segment is kept: the writer appends to it.
+/// A segment file for records from `start` on, of at least `size` bytes
+/// that exist on disk: a spare renamed, or a new file zero-filled. Answers
+/// the file and its size.
+fn new_segment(dir: &Path, start: u64, size: u64) -> Result<(File, u64)> {
+    let path = segment_path(dir, start);
+    let spare = spares(dir)?.into_iter().next();
+    let file = match spare {
+        Some(spare) => {
+            std::fs::rename(&spare, &path).map_err(|e| io(&spare, "reusing", e))?;
+            OpenOptions::new().write(true).open(&path).map_err(|e| io(&path, "opening", e))?
+        }
+        None => OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| io(&path, "creating", e))?,
+    };
+    let have = file.metadata().map_err(|e| io(&path, "reading", e))?.len();
+    fill(&file, have, size).map_err(|e| io(&path, "zero-filling", e))?;
+    // Whatever a recycled file held is stale: a record there has an older
+    // position. Only the first header must not look like a current record,
+    // and no stale record can, so nothing needs clearing.
+    file.sync_all().map_err(|e| io(&path, "syncing", e))?;
+    sync_dir(dir).map_err(|e| io(dir, "syncing", e))?;
+    Ok((file, have.max(size)))
+}
+
+/// Writes zeros from `from` to `to`, so those bytes exist on disk.
+fn fill(file: &File, from: u64, to: u64) -> std::io::Result<()> {
+    let zeros = vec![0u8; 1 << 20];
+    let mut at = from;
+    while at < to {
+        let n = (to - at).min(zeros.len() as u64) as usize;
+        file.write_all_at(&zeros[..n], at)?;
+        at += n as u64;
+    }
+    Ok(())
+}
+
+/// Retires the segments the store holds all of (store position
+/// `through`): up to [`SPARES`] are kept for reuse, the rest deleted. The
+/// last segment stays: the writer appends to it. Answers how many went.
 pub fn release(dir: &Path, through: u64) -> Result<usize> {
     let segments = segments(dir)?;
-    let mut deleted = 0;
+    let mut spare_count = spares(dir)?.len();
+    let mut retired = 0;
     for pair in segments.windows(2) {
-        let ((_, path), (next_start, _)) = (&pair[0], &pair[1]);
-        if *next_start <= through {
-            std::fs::remove_file(path).map_err(|e| io(path, "deleting", e))?;
-            deleted += 1;
+        let ((start, path), (next_start, _)) = (&pair[0], &pair[1]);
+        if *next_start > through {
+            break;
         }
+        if spare_count < SPARES {
+            let spare = dir.join(format!("{start:020}{SPARE_SUFFIX}"));
+            std::fs::rename(path, &spare).map_err(|e| io(path, "retiring", e))?;
+            spare_count += 1;
+        } else {
+            std::fs::remove_file(path).map_err(|e| io(path, "deleting", e))?;
+        }
+        retired += 1;
     }
-    Ok(deleted)
+    Ok(retired)
 }
 
-/// How far to read, and what to do with a record that does not read back
-/// at the end of the last segment.
+/// How far to read, and what a bad record at the end of the last segment
+/// means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TornTail {
-    /// At start, before anything appends: read every record, cut a torn
-    /// one off.
+    /// At start, before anything appends: read every record; a bad one at
+    /// the end was never acknowledged, and the writer will overwrite it.
     Truncate,
     /// While a writer appends: read only records synced before this
-    /// position (one after it may still fail and be undone), stop at a
-    /// torn one (it may be half written right now).
+    /// position (one after it may still fail and be overwritten).
     SyncedUntil(u64),
 }
 
 /// Moves every spooled record the store does not hold yet into it, in
 /// transactions of about `max_events`, and answers the store's position
-/// afterwards. Run at start (with [`TornTail::Truncate`], before
-/// [`Spool::open`]) and by the drainer after a failed commit.
+/// afterwards. Run at start, before [`Spool::open`], and by the drainer
+/// after a failed commit.
 pub async fn recover(dir: &Path, store: &dyn EventStore, tail: TornTail, max_events: usize) -> Result<u64> {
     let mut through = store.spooled_through().await?;
     let list = {
@@ -162,11 +241,11 @@ pub async fn recover(dir: &Path, store: &dyn EventStore, tail: TornTail, max_eve
     };
     let mut replayed = 0usize;
     for (i, (start, path)) in list.iter().enumerate() {
-        let last = i + 1 == list.len();
         // Segments the store holds all of are waiting for `release`.
         if list.get(i + 1).is_some_and(|(next, _)| *next <= through) {
             continue;
         }
+        let last = i + 1 == list.len();
         let (start, path, after) = (*start, path.clone(), through);
         let records = tokio::task::spawn_blocking(move || read_segment(&path, start, after, last, tail)).await??;
         let mut chunk: Vec<ScopedEvent> = Vec::new();
@@ -201,54 +280,83 @@ fn read_segment(
     tail: TornTail,
 ) -> Result<Vec<(u64, Vec<ScopedEvent>)>> {
     let bytes = std::fs::read(path).map_err(|e| io(path, "reading", e))?;
+    let scanned = scan(&bytes, start);
+    if !scanned.sealed && !last {
+        return Err(StoreError::Internal(format!(
+            "{}: the record at byte {} is damaged; acknowledged events may be lost. \
+             Move the file away to start without it",
+            path.display(),
+            scanned.end
+        )));
+    }
     let mut records = Vec::new();
-    let mut at = 0usize;
-    while at < bytes.len() {
-        let Some(payload) = record_at(&bytes, at) else {
-            if !last {
-                return Err(StoreError::Internal(format!(
-                    "{}: the record at byte {at} is damaged; acknowledged events may be lost. \
-                     Move the file away to start without it",
-                    path.display()
-                )));
-            }
-            let torn = bytes.len() - at;
-            if tail == TornTail::Truncate {
-                tracing::warn!(path = %path.display(), at, bytes = torn, "cutting off a torn spool record (never acknowledged)");
-                let f = OpenOptions::new().write(true).open(path).map_err(|e| io(path, "opening", e))?;
-                f.set_len(at as u64).and_then(|()| f.sync_data()).map_err(|e| io(path, "truncating", e))?;
-            }
-            break;
-        };
-        at += HEADER + payload.len();
-        let position = start + at as u64;
+    for (at, payload) in scanned.records {
+        let position = start + (at + HEADER + payload.len()) as u64;
         if matches!(tail, TornTail::SyncedUntil(synced) if position > synced) {
             break;
         }
         if position > after {
-            records.push((
-                position,
-                decode(payload).map_err(|e| {
-                    StoreError::Internal(format!(
-                        "{}: the record ending at byte {at} does not decode: {e}",
-                        path.display()
-                    ))
-                })?,
-            ));
+            let events = decode(payload).map_err(|e| {
+                StoreError::Internal(format!("{}: the record at byte {at} does not decode: {e}", path.display()))
+            })?;
+            records.push((position, events));
         }
     }
     Ok(records)
 }
 
-/// The payload of the record at `at`, if it is whole and its checksum holds.
-fn record_at(bytes: &[u8], at: usize) -> Option<&[u8]> {
-    let header = bytes.get(at..at + HEADER)?;
-    let len = u32::from_le_bytes(header[..4].try_into().ok()?) as usize;
-    let crc = u32::from_le_bytes(header[4..].try_into().ok()?);
-    let payload = bytes.get(at + HEADER..at + HEADER + len)?;
-    (crc32fast::hash(payload) == crc).then_some(payload)
+/// A segment's good records, in order.
+struct Scanned<'a> {
+    /// Offset and payload of each record.
+    records: Vec<(usize, &'a [u8])>,
+    /// Where the records end (the seal, or the first bad header).
+    end: usize,
+    /// The records end with a seal: the segment was full.
+    sealed: bool,
 }
 
+fn scan(bytes: &[u8], start: u64) -> Scanned<'_> {
+    let mut records = Vec::new();
+    let mut at = 0usize;
+    loop {
+        match record_at(bytes, at, start + at as u64) {
+            Some(Record::Data(payload)) => {
+                records.push((at, payload));
+                at += HEADER + payload.len();
+            }
+            Some(Record::Seal) => return Scanned { records, end: at, sealed: true },
+            None => return Scanned { records, end: at, sealed: false },
+        }
+    }
+}
+
+enum Record<'a> {
+    Data(&'a [u8]),
+    Seal,
+}
+
+/// The record at offset `at`, if its header checks out for `position`.
+fn record_at(bytes: &[u8], at: usize, position: u64) -> Option<Record<'_>> {
+    let header = bytes.get(at..at + HEADER)?;
+    let len = u32::from_le_bytes(header[..4].try_into().ok()?);
+    let crc = u32::from_le_bytes(header[4..8].try_into().ok()?);
+    if header[8..] != position.to_le_bytes() {
+        return None;
+    }
+    let (body, record) = if len == SEAL {
+        (&[][..], Record::Seal)
+    } else {
+        let payload = bytes.get(at + HEADER..at + HEADER + len as usize)?;
+        (payload, Record::Data(payload))
+    };
+    let mut h = crc32fast::Hasher::new();
+    h.update(&header[8..]);
+    h.update(body);
+    (len > 0 && h.finalize() == crc).then_some(record)
+}
+
+/// Encodes a record with its length; [`stamp`] adds its position and
+/// checksum once the position is known.
 fn encode(buf: &mut Vec<u8>, events: &[ScopedEvent]) -> Result<()> {
     buf.clear();
     buf.extend_from_slice(&[0; HEADER]);
@@ -262,11 +370,18 @@ fn encode(buf: &mut Vec<u8>, events: &[ScopedEvent]) -> Result<()> {
     }
     buf.push(b']');
     let len = u32::try_from(buf.len() - HEADER)
-        .map_err(|_| StoreError::Invalid(format!("a spool record holds at most {} bytes", u32::MAX)))?;
-    let crc = crc32fast::hash(&buf[HEADER..]);
+        .ok()
+        .filter(|l| *l != SEAL)
+        .ok_or_else(|| StoreError::Invalid(format!("a spool record holds less than {} bytes", u32::MAX)))?;
     buf[..4].copy_from_slice(&len.to_le_bytes());
-    buf[4..HEADER].copy_from_slice(&crc.to_le_bytes());
     Ok(())
+}
+
+/// Writes the record's position and checksum into its header.
+fn stamp(record: &mut [u8], position: u64) {
+    record[8..HEADER].copy_from_slice(&position.to_le_bytes());
+    let crc = crc32fast::hash(&record[8..]);
+    record[4..8].copy_from_slice(&crc.to_le_bytes());
 }
 
 fn decode(payload: &[u8]) -> serde_json::Result<Vec<ScopedEvent>> {
@@ -282,6 +397,18 @@ fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
         let start = path.file_name().and_then(|n| n.to_str()?.strip_suffix(SUFFIX)?.parse::<u64>().ok());
         if let Some(start) = start {
             out.push((start, path));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn spares(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| io(dir, "listing", e))? {
+        let path = entry.map_err(|e| io(dir, "listing", e))?.path();
+        if path.extension().is_some_and(|e| e == &SPARE_SUFFIX[1..]) {
+            out.push(path);
         }
     }
     out.sort();
@@ -330,7 +457,8 @@ mod tests {
             .collect();
         let mut buf = Vec::new();
         encode(&mut buf, &events).unwrap_or_else(|e| panic!("{e}"));
-        let payload = record_at(&buf, 0).unwrap_or_else(|| panic!("the record does not read back"));
+        stamp(&mut buf, 77);
+        let Some(Record::Data(payload)) = record_at(&buf, 0, 77) else { panic!("the record does not read back") };
         assert_eq!(payload.len() + HEADER, buf.len());
         let back = decode(payload).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back.len(), events.len());
@@ -341,13 +469,17 @@ mod tests {
     }
 
     #[test]
-    fn a_record_with_a_flipped_bit_or_missing_bytes_does_not_read() {
+    fn a_record_reads_only_whole_undamaged_and_at_its_own_position() {
         let mut buf = Vec::new();
         encode(&mut buf, &[event(json!({"n": 1}))]).unwrap_or_else(|e| panic!("{e}"));
-        assert!(record_at(&buf[..buf.len() - 1], 0).is_none(), "a short record reads");
-        assert!(record_at(&buf[..5], 0).is_none(), "a short header reads");
+        stamp(&mut buf, 5);
+        assert!(record_at(&buf, 0, 5).is_some(), "a good record does not read");
+        assert!(record_at(&buf, 0, 6).is_none(), "a record reads at another position (stale)");
+        assert!(record_at(&buf[..buf.len() - 1], 0, 5).is_none(), "a short record reads");
+        assert!(record_at(&buf[..5], 0, 5).is_none(), "a short header reads");
+        assert!(record_at(&[0; 64], 0, 0).is_none(), "zeros read as a record");
         let last = buf.len() - 2;
         buf[last] ^= 1;
-        assert!(record_at(&buf, 0).is_none(), "a damaged record reads");
+        assert!(record_at(&buf, 0, 5).is_none(), "a damaged record reads");
     }
 }

@@ -331,6 +331,8 @@ async fn ingest(args: IngestArgs) -> Result<()> {
     let commits = metric("px_store_write_seconds_count ");
     let commit_ms = metric("px_store_write_seconds_sum ") / commits.max(1.0) * 1000.0;
     let events_per_commit = metric("px_store_write_events_total ") / commits.max(1.0);
+    let spool_writes = metric("px_spool_write_seconds_count ");
+    let spool_write_ms = metric("px_spool_write_seconds_sum ") / spool_writes.max(1.0) * 1000.0;
 
     let report = json!({
         "bench": "ingest",
@@ -350,6 +352,9 @@ async fn ingest(args: IngestArgs) -> Result<()> {
         "store_commits": commits,
         "store_commit_avg_ms": (commit_ms * 100.0).round() / 100.0,
         "events_per_commit_avg": events_per_commit.round(),
+        "spool_writes": spool_writes,
+        "spool_write_avg_ms": (spool_write_ms * 100.0).round() / 100.0,
+        "spool_events_per_write_avg": (metric("px_store_write_events_total ") / spool_writes.max(1.0)).round(),
         "duration_s": args.duration,
     });
     println!();

@@ -5,17 +5,25 @@
 use px_store::spool::{self, Spool, TornTail};
 use px_store::{DuckDbEventStore, EventStore, ScopedEvent};
 use px_testkit::suites::event_store::{A, B, event};
-use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 fn events(n: usize, from: i64) -> Vec<ScopedEvent> {
     (0..n as i64).map(|i| event(if i % 2 == 0 { A } else { B }, "spooled", &format!("u{i}"), from + i)).collect()
 }
 
-fn segment_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
+        .collect();
     files.sort();
     files
+}
+
+fn segment_files(dir: &Path) -> Vec<PathBuf> {
+    files(dir, "spool")
 }
 
 async fn total(store: &DuckDbEventStore) -> u64 {
@@ -61,20 +69,25 @@ async fn a_torn_tail_is_cut_off_and_appending_goes_on_after_the_last_good_record
     let mut spool = Spool::open(&spool_dir, 0).unwrap();
     let good = spool.append(&events(3, 0)).unwrap();
     drop(spool);
-    // A crash in the middle of the next append: half a record on disk.
+    // A crash in the middle of the next append: part of a record on disk,
+    // its header whole (the segment starts at position 0, so offsets are
+    // positions).
     let file = segment_files(&spool_dir).pop().unwrap();
-    std::fs::OpenOptions::new().append(true).open(&file).unwrap().write_all(&[200, 1, 0, 0, 7, 7, 7, 7, b'[']).unwrap();
+    let mut torn = vec![200, 1, 0, 0, 7, 7, 7, 7];
+    torn.extend_from_slice(&good.to_le_bytes());
+    torn.extend_from_slice(b"[{\"tenant");
+    std::fs::OpenOptions::new().write(true).open(&file).unwrap().write_all_at(&torn, good).unwrap();
 
     // While a writer may be appending, the torn record is only skipped.
     let live = spool::recover(&spool_dir, &store, TornTail::SyncedUntil(u64::MAX), 100).await.unwrap();
     assert_eq!(live, good);
-    assert_eq!(std::fs::metadata(&file).unwrap().len(), good + 9);
-    // At start it is cut off.
+    // At start too: it was never acknowledged.
     assert_eq!(spool::recover(&spool_dir, &store, TornTail::Truncate, 100).await.unwrap(), good);
-    assert_eq!(std::fs::metadata(&file).unwrap().len(), good);
     assert_eq!(total(&store).await, 3);
 
+    // The writer goes on where the good records end, over the torn one.
     let mut spool = Spool::open(&spool_dir, good).unwrap();
+    assert_eq!(spool.position(), good);
     let next = spool.append(&events(2, 50)).unwrap();
     drop(spool);
     assert_eq!(spool::recover(&spool_dir, &store, TornTail::Truncate, 100).await.unwrap(), next);
@@ -98,35 +111,51 @@ async fn records_past_the_synced_position_are_left_for_later() {
 }
 
 #[tokio::test]
-async fn segments_roll_over_and_are_deleted_once_stored() {
+async fn segments_roll_over_and_are_recycled_once_stored() {
     let dir = tempfile::tempdir().unwrap();
     let spool_dir = dir.path().join("spool");
     let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
-    let mut spool = Spool::with_segment_bytes(&spool_dir, 0, 1000).unwrap();
+    // Two records fit in a segment; a third moves on.
+    let one = {
+        let probe = tempfile::tempdir().unwrap();
+        Spool::open(probe.path(), 0).unwrap().append(&events(3, 0)).unwrap()
+    };
+    let mut spool = Spool::with_segment_bytes(&spool_dir, 0, 2 * one + 40).unwrap();
     let mut positions = Vec::new();
     for i in 0..6 {
         positions.push(spool.append(&events(3, i * 10)).unwrap());
     }
-    let files = segment_files(&spool_dir);
-    assert!(files.len() >= 3, "{files:?}");
-    // Each file is named by the position of its first byte.
-    let names: Vec<u64> = files.iter().map(|f| f.file_stem().unwrap().to_str().unwrap().parse().unwrap()).collect();
-    assert_eq!(names[0], 0);
-    assert!(names.iter().skip(1).all(|n| positions.contains(n)), "{names:?} {positions:?}");
+    let segments = segment_files(&spool_dir);
+    assert_eq!(segments.len(), 3, "{segments:?}");
+    // Each file is named by the position of its first byte: the one after
+    // the previous file's.
+    let mut expected = 0;
+    for f in &segments {
+        assert_eq!(f.file_stem().unwrap().to_str().unwrap().parse::<u64>().unwrap(), expected, "{segments:?}");
+        expected += std::fs::metadata(f).unwrap().len();
+    }
 
-    // Nothing is deleted before the store holds it.
+    // Nothing is retired before the store holds it.
     assert_eq!(spool::release(&spool_dir, 0).unwrap(), 0);
     let through = spool::recover(&spool_dir, &store, TornTail::Truncate, 100).await.unwrap();
     assert_eq!(through, *positions.last().unwrap());
     assert_eq!(total(&store).await, 18);
-    let deleted = spool::release(&spool_dir, through).unwrap();
-    assert_eq!(deleted, files.len() - 1);
-    // The last segment stays (the writer appends to it); its records are
-    // not stored again.
+    assert_eq!(spool::release(&spool_dir, through).unwrap(), 2);
+    // The last segment stays (the writer appends to it); the others wait
+    // to be reused, and their records are not stored again.
     assert_eq!(segment_files(&spool_dir).len(), 1);
-    drop(spool);
+    assert_eq!(files(&spool_dir, "spare").len(), 2);
     assert_eq!(spool::recover(&spool_dir, &store, TornTail::Truncate, 100).await.unwrap(), through);
     assert_eq!(total(&store).await, 18);
+
+    // The next segment is a spare, renamed; its stale records do not read.
+    spool.append(&events(3, 100)).unwrap();
+    let last = spool.append(&events(3, 110)).unwrap();
+    assert_eq!(files(&spool_dir, "spare").len(), 1);
+    assert_eq!(segment_files(&spool_dir).len(), 2);
+    drop(spool);
+    assert_eq!(spool::recover(&spool_dir, &store, TornTail::Truncate, 100).await.unwrap(), last);
+    assert_eq!(total(&store).await, 24);
 }
 
 #[tokio::test]
@@ -134,7 +163,8 @@ async fn a_damaged_record_before_the_last_segment_stops_recovery_with_its_file()
     let dir = tempfile::tempdir().unwrap();
     let spool_dir = dir.path().join("spool");
     let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
-    let mut spool = Spool::with_segment_bytes(&spool_dir, 0, 500).unwrap();
+    // Every record gets a segment of its own.
+    let mut spool = Spool::with_segment_bytes(&spool_dir, 0, 100).unwrap();
     for i in 0..4 {
         spool.append(&events(2, i * 10)).unwrap();
     }
