@@ -24,7 +24,7 @@ use px_core::time::{MICROS_PER_SECOND, now_micros};
 use px_core::{ErrorKind, ProjectId};
 use px_ingest::dedupe::{Deduper, dedupe_key};
 use px_ingest::sessionize::Sessionizer;
-use px_store::spool::{self, Spool, TornTail};
+use px_store::spool::{self, Spool, Until};
 use px_store::{EventStore, ScopedEvent};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -111,8 +111,7 @@ pub async fn start(
     config: WriterConfig,
     metrics: Arc<Metrics>,
 ) -> Result<(WriterHandle, tokio::task::JoinHandle<()>), px_store::StoreError> {
-    let through =
-        spool::recover(&config.spool_dir, store.as_ref(), TornTail::Truncate, config.max_commit_events).await?;
+    let through = spool::recover(&config.spool_dir, store.as_ref(), Until::End, config.max_commit_events).await?;
     let spool = {
         let dir = config.spool_dir.clone();
         tokio::task::spawn_blocking(move || Spool::open(&dir, through)).await??
@@ -383,7 +382,7 @@ impl Drainer {
         let mut wait = Duration::from_millis(100);
         loop {
             tokio::time::sleep(wait).await;
-            let synced = TornTail::SyncedUntil(self.spooled.load(Acquire));
+            let synced = Until::Synced(self.spooled.load(Acquire));
             match spool::recover(&self.dir, self.store.as_ref(), synced, self.max_events).await {
                 Ok(through) => return through,
                 Err(e) => {

@@ -217,23 +217,23 @@ pub fn release(dir: &Path, through: u64) -> Result<usize> {
     Ok(retired)
 }
 
-/// How far to read, and what a bad record at the end of the last segment
-/// means.
+/// How far [`recover`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TornTail {
-    /// At start, before anything appends: read every record; a bad one at
-    /// the end was never acknowledged, and the writer will overwrite it.
-    Truncate,
-    /// While a writer appends: read only records synced before this
-    /// position (one after it may still fail and be overwritten).
-    SyncedUntil(u64),
+pub enum Until {
+    /// At start, before anything appends: every good record. A bad one at
+    /// the end of the last segment was never acknowledged; the writer
+    /// overwrites it.
+    End,
+    /// While a writer appends: only records synced before this position
+    /// (one after it may still fail and be overwritten).
+    Synced(u64),
 }
 
 /// Moves every spooled record the store does not hold yet into it, in
 /// transactions of about `max_events`, and answers the store's position
 /// afterwards. Run at start, before [`Spool::open`], and by the drainer
 /// after a failed commit.
-pub async fn recover(dir: &Path, store: &dyn EventStore, tail: TornTail, max_events: usize) -> Result<u64> {
+pub async fn recover(dir: &Path, store: &dyn EventStore, until: Until, max_events: usize) -> Result<u64> {
     let mut through = store.spooled_through().await?;
     let list = {
         let dir = dir.to_path_buf();
@@ -247,7 +247,7 @@ pub async fn recover(dir: &Path, store: &dyn EventStore, tail: TornTail, max_eve
         }
         let last = i + 1 == list.len();
         let (start, path, after) = (*start, path.clone(), through);
-        let records = tokio::task::spawn_blocking(move || read_segment(&path, start, after, last, tail)).await??;
+        let records = tokio::task::spawn_blocking(move || read_segment(&path, start, after, last, until)).await??;
         let mut chunk: Vec<ScopedEvent> = Vec::new();
         let mut chunk_through = through;
         for (position, events) in records {
@@ -272,13 +272,7 @@ pub async fn recover(dir: &Path, store: &dyn EventStore, tail: TornTail, max_eve
 }
 
 /// The records of one segment that end after `after`.
-fn read_segment(
-    path: &Path,
-    start: u64,
-    after: u64,
-    last: bool,
-    tail: TornTail,
-) -> Result<Vec<(u64, Vec<ScopedEvent>)>> {
+fn read_segment(path: &Path, start: u64, after: u64, last: bool, until: Until) -> Result<Vec<(u64, Vec<ScopedEvent>)>> {
     let bytes = std::fs::read(path).map_err(|e| io(path, "reading", e))?;
     let scanned = scan(&bytes, start);
     if !scanned.sealed && !last {
@@ -292,7 +286,7 @@ fn read_segment(
     let mut records = Vec::new();
     for (at, payload) in scanned.records {
         let position = start + (at + HEADER + payload.len()) as u64;
-        if matches!(tail, TornTail::SyncedUntil(synced) if position > synced) {
+        if matches!(until, Until::Synced(synced) if position > synced) {
             break;
         }
         if position > after {

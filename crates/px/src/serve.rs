@@ -49,7 +49,7 @@ pub async fn open_stores(config: &PxConfig) -> Result<Stores> {
     // Events a crashed server acknowledged but had not stored yet: every
     // command that reads the store must see them.
     let dir = config.spool_dir();
-    px_store::spool::recover(&dir, &events, px_store::spool::TornTail::Truncate, config.server.max_commit_events)
+    px_store::spool::recover(&dir, &events, px_store::spool::Until::End, config.server.max_commit_events)
         .await
         .with_context(|| format!("storing the events spooled in {}", dir.display()))?;
     Ok(Stores { events: Arc::new(events), meta })

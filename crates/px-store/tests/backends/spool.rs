@@ -2,7 +2,7 @@
 //! once, cuts a torn tail, refuses damaged acknowledged data, and never
 //! reuses a position.
 
-use px_store::spool::{self, Spool, TornTail};
+use px_store::spool::{self, Spool, Until};
 use px_store::{DuckDbEventStore, EventStore, ScopedEvent};
 use px_testkit::suites::event_store::{A, B, event};
 use std::os::unix::fs::FileExt;
@@ -43,21 +43,21 @@ async fn recovery_stores_every_synced_record_once_and_records_its_position() {
     drop(spool);
 
     // Transactions of at most 4 events: the two records go in two.
-    let through = spool::recover(&spool_dir, &store, TornTail::Truncate, 4).await.unwrap();
+    let through = spool::recover(&spool_dir, &store, Until::End, 4).await.unwrap();
     assert_eq!(through, second);
     assert_eq!(store.spooled_through().await.unwrap(), second);
     assert_eq!(total(&store).await, 12);
     assert_eq!(store.count_events(A).await.unwrap(), 3 + 4);
 
     // A second recovery (a restart) stores nothing again.
-    assert_eq!(spool::recover(&spool_dir, &store, TornTail::Truncate, 4).await.unwrap(), second);
+    assert_eq!(spool::recover(&spool_dir, &store, Until::End, 4).await.unwrap(), second);
     assert_eq!(total(&store).await, 12);
 
     // A store that holds the first record only gets the second.
     let dir2 = tempfile::tempdir().unwrap();
     let store2 = DuckDbEventStore::open(&dir2.path().join("events.duckdb"), None).unwrap();
     store2.append_spooled(events(5, 0), first).await.unwrap();
-    assert_eq!(spool::recover(&spool_dir, &store2, TornTail::Truncate, 100).await.unwrap(), second);
+    assert_eq!(spool::recover(&spool_dir, &store2, Until::End, 100).await.unwrap(), second);
     assert_eq!(total(&store2).await, 12);
 }
 
@@ -79,10 +79,10 @@ async fn a_torn_tail_is_cut_off_and_appending_goes_on_after_the_last_good_record
     std::fs::OpenOptions::new().write(true).open(&file).unwrap().write_all_at(&torn, good).unwrap();
 
     // While a writer may be appending, the torn record is only skipped.
-    let live = spool::recover(&spool_dir, &store, TornTail::SyncedUntil(u64::MAX), 100).await.unwrap();
+    let live = spool::recover(&spool_dir, &store, Until::Synced(u64::MAX), 100).await.unwrap();
     assert_eq!(live, good);
     // At start too: it was never acknowledged.
-    assert_eq!(spool::recover(&spool_dir, &store, TornTail::Truncate, 100).await.unwrap(), good);
+    assert_eq!(spool::recover(&spool_dir, &store, Until::End, 100).await.unwrap(), good);
     assert_eq!(total(&store).await, 3);
 
     // The writer goes on where the good records end, over the torn one.
@@ -90,7 +90,7 @@ async fn a_torn_tail_is_cut_off_and_appending_goes_on_after_the_last_good_record
     assert_eq!(spool.position(), good);
     let next = spool.append(&events(2, 50)).unwrap();
     drop(spool);
-    assert_eq!(spool::recover(&spool_dir, &store, TornTail::Truncate, 100).await.unwrap(), next);
+    assert_eq!(spool::recover(&spool_dir, &store, Until::End, 100).await.unwrap(), next);
     assert_eq!(total(&store).await, 5);
 }
 
@@ -104,9 +104,9 @@ async fn records_past_the_synced_position_are_left_for_later() {
     let second = spool.append(&events(2, 10)).unwrap();
     // The second append's sync has not returned yet as far as the drainer
     // knows: it may still fail and be undone.
-    assert_eq!(spool::recover(&spool_dir, &store, TornTail::SyncedUntil(first), 100).await.unwrap(), first);
+    assert_eq!(spool::recover(&spool_dir, &store, Until::Synced(first), 100).await.unwrap(), first);
     assert_eq!(total(&store).await, 2);
-    assert_eq!(spool::recover(&spool_dir, &store, TornTail::SyncedUntil(second), 100).await.unwrap(), second);
+    assert_eq!(spool::recover(&spool_dir, &store, Until::Synced(second), 100).await.unwrap(), second);
     assert_eq!(total(&store).await, 4);
 }
 
@@ -137,7 +137,7 @@ async fn segments_roll_over_and_are_recycled_once_stored() {
 
     // Nothing is retired before the store holds it.
     assert_eq!(spool::release(&spool_dir, 0).unwrap(), 0);
-    let through = spool::recover(&spool_dir, &store, TornTail::Truncate, 100).await.unwrap();
+    let through = spool::recover(&spool_dir, &store, Until::End, 100).await.unwrap();
     assert_eq!(through, *positions.last().unwrap());
     assert_eq!(total(&store).await, 18);
     assert_eq!(spool::release(&spool_dir, through).unwrap(), 2);
@@ -145,7 +145,7 @@ async fn segments_roll_over_and_are_recycled_once_stored() {
     // to be reused, and their records are not stored again.
     assert_eq!(segment_files(&spool_dir).len(), 1);
     assert_eq!(files(&spool_dir, "spare").len(), 2);
-    assert_eq!(spool::recover(&spool_dir, &store, TornTail::Truncate, 100).await.unwrap(), through);
+    assert_eq!(spool::recover(&spool_dir, &store, Until::End, 100).await.unwrap(), through);
     assert_eq!(total(&store).await, 18);
 
     // The next segment is a spare, renamed; its stale records do not read.
@@ -154,7 +154,7 @@ async fn segments_roll_over_and_are_recycled_once_stored() {
     assert_eq!(files(&spool_dir, "spare").len(), 1);
     assert_eq!(segment_files(&spool_dir).len(), 2);
     drop(spool);
-    assert_eq!(spool::recover(&spool_dir, &store, TornTail::Truncate, 100).await.unwrap(), last);
+    assert_eq!(spool::recover(&spool_dir, &store, Until::End, 100).await.unwrap(), last);
     assert_eq!(total(&store).await, 24);
 }
 
@@ -174,7 +174,7 @@ async fn a_damaged_record_before_the_last_segment_stops_recovery_with_its_file()
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x20;
     std::fs::write(&first, bytes).unwrap();
-    let err = spool::recover(&spool_dir, &store, TornTail::Truncate, 100).await.unwrap_err().to_string();
+    let err = spool::recover(&spool_dir, &store, Until::End, 100).await.unwrap_err().to_string();
     assert!(err.contains(&first.display().to_string()) && err.contains("damaged"), "{err}");
     assert_eq!(total(&store).await, 0, "nothing after the damage is stored out of order");
 }
@@ -192,6 +192,6 @@ async fn a_lost_spool_restarts_at_the_stores_position() {
     let next = spool.append(&events(2, 10)).unwrap();
     assert!(next > 5_000);
     drop(spool);
-    assert_eq!(spool::recover(&spool_dir, &store, TornTail::Truncate, 100).await.unwrap(), next);
+    assert_eq!(spool::recover(&spool_dir, &store, Until::End, 100).await.unwrap(), next);
     assert_eq!(total(&store).await, 3);
 }
