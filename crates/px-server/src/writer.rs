@@ -394,3 +394,118 @@ impl Drainer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use px_core::{Event, ProjectScope, TenantId};
+    use px_store::{DuckDbEventStore, EventPage, EventQuery, PersonRecord, SqlParam};
+    use std::sync::atomic::AtomicUsize;
+    use uuid::Uuid;
+
+    const SCOPE: ProjectScope = ProjectScope { tenant_id: TenantId(1), project_id: ProjectId(1) };
+
+    /// The real store, whose next `failures` spooled commits fail as a full
+    /// disk would make them.
+    struct Failing {
+        inner: DuckDbEventStore,
+        failures: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl EventStore for Failing {
+        async fn append(&self, events: Vec<ScopedEvent>) -> px_store::Result<()> {
+            self.inner.append(events).await
+        }
+        async fn append_spooled(&self, events: Vec<ScopedEvent>, through: u64) -> px_store::Result<()> {
+            if self.failures.fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1)).is_ok() {
+                return Err(px_store::StoreError::Unavailable("no space left on device".into()));
+            }
+            self.inner.append_spooled(events, through).await
+        }
+        async fn spooled_through(&self) -> px_store::Result<u64> {
+            self.inner.spooled_through().await
+        }
+        async fn list_events(&self, scope: ProjectScope, query: EventQuery) -> px_store::Result<EventPage> {
+            self.inner.list_events(scope, query).await
+        }
+        async fn person(&self, scope: ProjectScope, distinct_id: &str) -> px_store::Result<Option<PersonRecord>> {
+            self.inner.person(scope, distinct_id).await
+        }
+        async fn recent_event_ids(&self, since: i64, limit: usize) -> px_store::Result<Vec<(ProjectId, Uuid)>> {
+            self.inner.recent_event_ids(since, limit).await
+        }
+        async fn count_events(&self, scope: ProjectScope) -> px_store::Result<u64> {
+            self.inner.count_events(scope).await
+        }
+        async fn query(
+            &self,
+            scope: ProjectScope,
+            sql: String,
+            params: Vec<SqlParam>,
+        ) -> px_store::Result<Vec<arrow::record_batch::RecordBatch>> {
+            self.inner.query(scope, sql, params).await
+        }
+    }
+
+    fn events(n: usize) -> Vec<ScopedEvent> {
+        (0..n)
+            .map(|i| {
+                let distinct_id = format!("u{i}");
+                let event = Event {
+                    event_id: Uuid::new_v4(),
+                    event: "e".into(),
+                    person_id: px_core::event::person_id_for(SCOPE.project_id, &distinct_id),
+                    distinct_id,
+                    session_id: Some("s".into()),
+                    timestamp: now_micros(),
+                    received_at: now_micros(),
+                    properties: serde_json::Map::new(),
+                    person_set: None,
+                    person_set_once: None,
+                    link: None,
+                    enrichment: px_core::Enrichment::default(),
+                    timestamp_clamped: false,
+                };
+                ScopedEvent { scope: SCOPE, event }
+            })
+            .collect()
+    }
+
+    fn config(dir: &std::path::Path) -> WriterConfig {
+        WriterConfig {
+            spool_dir: dir.join("spool"),
+            max_commit_events: 1000,
+            max_backlog_events: 1000,
+            queue_requests: 16,
+            dedupe_window_secs: 3600,
+            dedupe_max_ids: 10_000,
+            session_timeout_secs: 1800,
+            session_max_entries: 1000,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_store_commit_is_redone_from_the_spool_exactly_once() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let inner = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap_or_else(|e| panic!("{e}"));
+        let store = Arc::new(Failing { inner, failures: AtomicUsize::new(2) });
+        let metrics = Arc::new(Metrics::default());
+        let (writer, _task) =
+            start(store.clone(), config(dir.path()), Arc::clone(&metrics)).await.unwrap_or_else(|e| panic!("{e}"));
+        let mut acked = 0;
+        for _ in 0..5 {
+            let batch = events(40);
+            let retry = batch.clone();
+            acked += writer.write(batch).await.unwrap_or_else(|e| panic!("{}", e.message)).stored;
+            // A client retrying an acknowledged batch stores nothing.
+            assert_eq!(writer.write(retry).await.unwrap_or_else(|e| panic!("{}", e.message)).duplicates, 40);
+        }
+        assert_eq!(acked, 200);
+        assert!(writer.visible(Duration::from_secs(30)).await, "acknowledged events never reached the store");
+        assert_eq!(store.count_events(SCOPE).await.unwrap_or_else(|e| panic!("{e}")), 200);
+        assert_eq!(store.failures.load(Relaxed), 0, "the store never failed: the test tested nothing");
+        assert!(metrics.store_write_failures.load(Relaxed) >= 2);
+        assert_eq!(metrics.spool_backlog_events.load(Relaxed), 0);
+    }
+}
