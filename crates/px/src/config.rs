@@ -74,7 +74,10 @@ pub struct IngestConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
-    /// DuckDB's memory limit, e.g. "2GB" (default: DuckDB's, 80% of RAM).
+    /// DuckDB's memory limit, e.g. "2GB". DuckDB keeps the pages it wrote
+    /// and read cached up to it (its own default is 80% of RAM), so it is
+    /// most of the server's memory; the default keeps `px serve` under
+    /// 1 GiB while ingesting. Larger queries spill to disk past it.
     pub duckdb_memory_limit: Option<String>,
     /// Analytics queries running longer are stopped (answered 503).
     pub query_timeout_secs: u64,
@@ -82,7 +85,10 @@ pub struct StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { duckdb_memory_limit: None, query_timeout_secs: px_store::duckdb::DEFAULT_QUERY_TIMEOUT.as_secs() }
+        Self {
+            duckdb_memory_limit: Some("512MB".into()),
+            query_timeout_secs: px_store::duckdb::DEFAULT_QUERY_TIMEOUT.as_secs(),
+        }
     }
 }
 
