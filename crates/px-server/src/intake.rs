@@ -8,6 +8,7 @@
 use crate::AppState;
 use crate::auth::KeyAuth;
 use crate::error::ApiError;
+use crate::writer::Batch;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, header};
 use px_core::time::now_micros;
@@ -142,21 +143,34 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::new(ErrorKind::Internal, format!("ingest task failed: {e}")))?
 }
 
-/// Rate-limits the batch, then runs the pipeline over it (CPU work: call
-/// it from [`blocking`]).
+/// A request's events, ready for the writer, and its rejected ones (each an
+/// index into the pipeline's batch).
+pub struct Prepared {
+    pub batch: Batch,
+    pub stored: usize,
+    pub rejected: Vec<(usize, px_core::Reject)>,
+}
+
+/// Rate-limits the batch, runs the pipeline over it and encodes the valid
+/// events for the spool (CPU work: call it from [`blocking`]).
 pub fn process(
     state: &AppState,
     auth: &KeyAuth,
     batch: &RawBatch<'_>,
     req: &RequestInfo,
-) -> Result<Processed, ApiError> {
+) -> Result<Prepared, ApiError> {
     if let Err(wait) = state.limiter.check(auth.scope.project_id, &auth.plan, batch.events.len()) {
         let mut e =
             ApiError::new(ErrorKind::RateLimited, "project is over its plan's event rate; retry after the delay");
         e.retry_after = Some(wait);
         return Err(e);
     }
-    Ok(state.pipeline.process(auth.scope.project_id, &auth.settings, batch, req, now_micros()))
+    let Processed { events, rejected } =
+        state.pipeline.process(auth.scope.project_id, &auth.settings, batch, req, now_micros());
+    let stored = events.len();
+    let events: Vec<ScopedEvent> = events.into_iter().map(|event| ScopedEvent { scope: auth.scope, event }).collect();
+    let batch = Batch::new(events).map_err(|e| ApiError::new(e.kind, e.message))?;
+    Ok(Prepared { batch, stored, rejected })
 }
 
 /// Writes the valid events (durably: the answer waits for the commit) and
@@ -167,13 +181,12 @@ pub fn process(
 /// request's message when translation reshaped the batch.
 pub async fn store(
     state: &AppState,
-    auth: &KeyAuth,
-    processed: Processed,
+    prepared: Prepared,
     origin: Option<&[usize]>,
     rejected: Vec<(usize, px_core::Reject)>,
 ) -> Result<IngestResponse, ApiError> {
     let mut all: Vec<(usize, px_core::Reject)> = rejected;
-    all.extend(processed.rejected.into_iter().map(|(i, r)| (origin.and_then(|o| o.get(i).copied()).unwrap_or(i), r)));
+    all.extend(prepared.rejected.into_iter().map(|(i, r)| (origin.and_then(|o| o.get(i).copied()).unwrap_or(i), r)));
     all.sort_by_key(|(i, _)| *i);
     let rejected: Vec<RejectedEvent> = all
         .into_iter()
@@ -182,16 +195,14 @@ pub async fn store(
             RejectedEvent { index, code: r.code.as_str(), field: r.field, message: r.message }
         })
         .collect();
-    if processed.events.is_empty()
+    if prepared.stored == 0
         && let Some(first) = rejected.first()
     {
         let mut e = ApiError::invalid(first.field.clone(), format!("no event was valid; first: {}", first.message));
         e.details = Some(json!({ "rejected": rejected }));
         return Err(e);
     }
-    let events: Vec<ScopedEvent> =
-        processed.events.into_iter().map(|event| ScopedEvent { scope: auth.scope, event }).collect();
-    let outcome = state.writer.write(events).await?;
+    let outcome = state.writer.write(prepared.batch).await?;
     state.metrics.events_accepted.fetch_add(outcome.stored as u64, Relaxed);
     state.metrics.events_duplicate.fetch_add(outcome.duplicates as u64, Relaxed);
     Ok(IngestResponse { accepted: outcome.stored, duplicates: outcome.duplicates, rejected })
@@ -208,8 +219,8 @@ pub async fn ingest_translated(
     let early = std::mem::take(&mut translated.rejected);
     let origin = std::mem::take(&mut translated.origin);
     let (st, a) = (std::sync::Arc::clone(state), auth.clone());
-    let processed = blocking(move || process(&st, &a, &translated.batch(), &req)).await?;
-    store(state, &auth, processed, Some(&origin), early).await
+    let prepared = blocking(move || process(&st, &a, &translated.batch(), &req)).await?;
+    store(state, prepared, Some(&origin), early).await
 }
 
 #[cfg(test)]

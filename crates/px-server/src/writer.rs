@@ -24,7 +24,7 @@ use px_core::time::{MICROS_PER_SECOND, now_micros};
 use px_core::{ErrorKind, ProjectId};
 use px_ingest::dedupe::{Deduper, dedupe_key};
 use px_ingest::sessionize::Sessionizer;
-use px_store::spool::{self, Spool, Until};
+use px_store::spool::{self, Encoded, RecordBuilder, Spool, Until};
 use px_store::{EventStore, ScopedEvent};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,8 +47,23 @@ pub struct WriteError {
     pub message: String,
 }
 
-struct WriteRequest {
+/// Events for the writer, already encoded for the spool: build it where
+/// the request's other CPU work runs (the blocking pool), so that encoding
+/// runs in parallel across requests instead of in the writer's serial path.
+pub struct Batch {
     events: Vec<ScopedEvent>,
+    encoded: Encoded,
+}
+
+impl Batch {
+    pub fn new(events: Vec<ScopedEvent>) -> Result<Self, WriteError> {
+        let encoded = Encoded::new(&events).map_err(|e| WriteError { kind: e.kind(), message: e.to_string() })?;
+        Ok(Self { events, encoded })
+    }
+}
+
+struct WriteRequest {
+    batch: Batch,
     ack: oneshot::Sender<Result<WriteOutcome, WriteError>>,
 }
 
@@ -79,12 +94,12 @@ pub struct WriterHandle {
 
 impl WriterHandle {
     /// Queues events and waits until they are durable (or failed).
-    pub async fn write(&self, events: Vec<ScopedEvent>) -> Result<WriteOutcome, WriteError> {
-        let n = events.len() as u64;
+    pub async fn write(&self, batch: Batch) -> Result<WriteOutcome, WriteError> {
+        let n = batch.events.len() as u64;
         let (ack, rx) = oneshot::channel();
         self.metrics.queue_events.fetch_add(n, Relaxed);
         let unavailable = |m: &str| WriteError { kind: ErrorKind::Unavailable, message: m.into() };
-        if self.tx.send(WriteRequest { events, ack }).await.is_err() {
+        if self.tx.send(WriteRequest { batch, ack }).await.is_err() {
             self.metrics.queue_events.fetch_sub(n, Relaxed);
             return Err(unavailable("the writer has stopped"));
         }
@@ -186,12 +201,12 @@ struct Spooled {
 impl Task {
     async fn run(mut self) {
         while let Some(first) = self.rx.recv().await {
-            let mut n = first.events.len();
+            let mut n = first.batch.events.len();
             let mut group = vec![first];
             while n < self.max_events {
                 match self.rx.try_recv() {
                     Ok(req) => {
-                        n += req.events.len();
+                        n += req.batch.events.len();
                         group.push(req);
                     }
                     Err(_) => break,
@@ -210,25 +225,36 @@ impl Task {
     async fn commit(&mut self, group: Vec<WriteRequest>) -> bool {
         let mut keys: HashSet<u128> = HashSet::new();
         let mut events = Vec::new();
+        // Where each kept event's encoding is: (request, index in it).
+        let mut origin = Vec::new();
+        let mut encoded = Vec::with_capacity(group.len());
         let mut acks = Vec::with_capacity(group.len());
-        for req in group {
+        for (r, req) in group.into_iter().enumerate() {
             let mut outcome = WriteOutcome { stored: 0, duplicates: 0 };
-            for se in req.events {
+            for (i, se) in req.batch.events.into_iter().enumerate() {
                 let key = dedupe_key(se.scope.project_id, se.event.event_id);
                 if self.deduper.contains(key) || !keys.insert(key) {
                     outcome.duplicates += 1;
                 } else {
                     outcome.stored += 1;
                     events.push(se);
+                    origin.push((r, i));
                 }
             }
+            encoded.push(req.batch.encoded);
             acks.push((req.ack, outcome));
         }
         let (result, alive) = if events.is_empty() {
             (Ok(()), true)
         } else {
-            self.sessionize(&mut events);
-            match self.spool_group(events, keys).await {
+            let assigned = self.sessionize(&mut events);
+            let mut record = RecordBuilder::default();
+            for (k, (r, i)) in origin.into_iter().enumerate() {
+                let session = if assigned[k] { events[k].event.session_id.as_deref() } else { None };
+                record.push(&encoded[r], i, session);
+            }
+            drop(encoded);
+            match self.spool_group(events, record, keys).await {
                 Ok(alive) => (Ok(()), alive),
                 Err(e) => {
                     tracing::error!(error = %e, "appending to the spool failed");
@@ -255,6 +281,7 @@ impl Task {
     async fn spool_group(
         &mut self,
         events: Vec<ScopedEvent>,
+        record: RecordBuilder,
         keys: HashSet<u128>,
     ) -> Result<bool, px_store::StoreError> {
         let room = u32::try_from(events.len().min(self.backlog_limit)).unwrap_or(u32::MAX);
@@ -262,7 +289,7 @@ impl Task {
             .acquire_many_owned(room)
             .await
             .map_err(|_| px_store::StoreError::Unavailable("the writer is stopping".into()))?;
-        let (events, through) = self.append(events).await?;
+        let through = self.append(record).await?;
         let now = now_micros();
         for k in keys {
             self.deduper.insert(k, now);
@@ -277,13 +304,13 @@ impl Task {
     }
 
     /// Appends on the blocking pool: a sync waits for the disk.
-    async fn append(&mut self, events: Vec<ScopedEvent>) -> Result<(Vec<ScopedEvent>, u64), px_store::StoreError> {
+    async fn append(&mut self, record: RecordBuilder) -> Result<u64, px_store::StoreError> {
         let Some(mut spool) = self.spool.take() else {
             return Err(px_store::StoreError::Unavailable("the spool was lost by a failed append task".into()));
         };
         let started = Instant::now();
         let (spool, result) = tokio::task::spawn_blocking(move || {
-            let r = spool.append(&events).map(|through| (events, through));
+            let r = spool.append_record(record);
             (spool, r)
         })
         .await?;
@@ -293,8 +320,10 @@ impl Task {
     }
 
     /// Gives events without a session id a server-side one, visiting them in
-    /// timestamp order so late-arriving earlier events join the right session.
-    fn sessionize(&mut self, events: &mut [ScopedEvent]) {
+    /// timestamp order so late-arriving earlier events join the right
+    /// session. Answers which events got one.
+    fn sessionize(&mut self, events: &mut [ScopedEvent]) -> Vec<bool> {
+        let mut assigned = vec![false; events.len()];
         let mut idx: Vec<usize> = (0..events.len()).filter(|&i| events[i].event.session_id.is_none()).collect();
         idx.sort_by_key(|&i| events[i].event.timestamp);
         for i in idx {
@@ -302,7 +331,9 @@ impl Task {
             let project: ProjectId = e.scope.project_id;
             let id = self.sessions.assign(project, &e.event.distinct_id, e.event.timestamp);
             events[i].event.session_id = Some(id);
+            assigned[i] = true;
         }
+        assigned
     }
 }
 
@@ -496,7 +527,8 @@ mod tests {
         let mut acked = 0;
         for _ in 0..5 {
             let batch = events(40);
-            let retry = batch.clone();
+            let retry = Batch::new(batch.clone()).unwrap_or_else(|e| panic!("{}", e.message));
+            let batch = Batch::new(batch).unwrap_or_else(|e| panic!("{}", e.message));
             acked += writer.write(batch).await.unwrap_or_else(|e| panic!("{}", e.message)).stored;
             // A client retrying an acknowledged batch stores nothing.
             assert_eq!(writer.write(retry).await.unwrap_or_else(|e| panic!("{}", e.message)).duplicates, 40);

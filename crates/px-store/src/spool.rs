@@ -109,7 +109,17 @@ impl Spool {
     /// record's position. On error the record does not count: the next
     /// append overwrites it.
     pub fn append(&mut self, events: &[ScopedEvent]) -> Result<u64> {
-        encode(&mut self.buf, events)?;
+        let encoded = Encoded::new(events)?;
+        let mut record = RecordBuilder::default();
+        for i in 0..encoded.len() {
+            record.push(&encoded, i, None);
+        }
+        self.append_record(record)
+    }
+
+    /// Appends a built record (see [`append`](Self::append)).
+    pub fn append_record(&mut self, record: RecordBuilder) -> Result<u64> {
+        self.buf = record.finish(std::mem::take(&mut self.buf))?;
         let record = self.buf.len() as u64;
         // Room for the record and, after it, the seal.
         if self.len + record + HEADER as u64 > self.size {
@@ -349,26 +359,87 @@ fn record_at(bytes: &[u8], at: usize, position: u64) -> Option<Record<'_>> {
     (len > 0 && h.finalize() == crc).then_some(record)
 }
 
-/// Encodes a record with its length; [`stamp`] adds its position and
-/// checksum once the position is known.
-fn encode(buf: &mut Vec<u8>, events: &[ScopedEvent]) -> Result<()> {
-    buf.clear();
-    buf.extend_from_slice(&[0; HEADER]);
-    buf.push(b'[');
-    for (i, se) in events.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
+/// Events encoded for the spool ahead of the writer: request tasks encode
+/// their own events in parallel, and the writer's serial path only copies
+/// bytes. Each event is the start of its record item, `[scope,event,`; the
+/// writer closes it with the session it assigned, if any.
+pub struct Encoded {
+    bytes: Vec<u8>,
+    /// Where each event's fragment ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl Encoded {
+    pub fn new(events: &[ScopedEvent]) -> Result<Self> {
+        let mut bytes = Vec::with_capacity(events.len() * 1024);
+        let mut ends = Vec::with_capacity(events.len());
+        for se in events {
+            bytes.push(b'[');
+            serde_json::to_writer(&mut bytes, &se.scope)
+                .and_then(|()| {
+                    bytes.push(b',');
+                    serde_json::to_writer(&mut bytes, &se.event)
+                })
+                .map_err(|e| StoreError::Internal(format!("encoding a spool record: {e}")))?;
+            bytes.push(b',');
+            ends.push(bytes.len());
         }
-        serde_json::to_writer(&mut *buf, &(se.scope, &se.event))
-            .map_err(|e| StoreError::Internal(format!("encoding a spool record: {e}")))?;
+        Ok(Self { bytes, ends })
     }
-    buf.push(b']');
-    let len = u32::try_from(buf.len() - HEADER)
-        .ok()
-        .filter(|l| *l != SEAL)
-        .ok_or_else(|| StoreError::Invalid(format!("a spool record holds less than {} bytes", u32::MAX)))?;
-    buf[..4].copy_from_slice(&len.to_le_bytes());
-    Ok(())
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn fragment(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+}
+
+/// One record's payload, assembled from encoded events.
+#[derive(Default)]
+pub struct RecordBuilder {
+    payload: Vec<u8>,
+}
+
+impl RecordBuilder {
+    /// Adds event `i` of `encoded`, with the session the writer assigned.
+    pub fn push(&mut self, encoded: &Encoded, i: usize, session: Option<&str>) {
+        self.payload.push(if self.payload.is_empty() { b'[' } else { b',' });
+        self.payload.extend_from_slice(encoded.fragment(i));
+        match session {
+            // A string always serializes.
+            Some(s) => {
+                let _ = serde_json::to_writer(&mut self.payload, s);
+            }
+            None => self.payload.extend_from_slice(b"null"),
+        }
+        self.payload.push(b']');
+    }
+
+    /// The record: header (length now; position and checksum at
+    /// [`stamp`]) and payload, in `buf`'s allocation.
+    fn finish(self, mut buf: Vec<u8>) -> Result<Vec<u8>> {
+        buf.clear();
+        buf.extend_from_slice(&[0; HEADER]);
+        if self.payload.is_empty() {
+            buf.push(b'[');
+        } else {
+            buf.extend_from_slice(&self.payload);
+        }
+        buf.push(b']');
+        let len = u32::try_from(buf.len() - HEADER)
+            .ok()
+            .filter(|l| *l != SEAL)
+            .ok_or_else(|| StoreError::Invalid(format!("a spool record holds less than {} bytes", u32::MAX)))?;
+        buf[..4].copy_from_slice(&len.to_le_bytes());
+        Ok(buf)
+    }
 }
 
 /// Writes the record's position and checksum into its header.
@@ -379,8 +450,16 @@ fn stamp(record: &mut [u8], position: u64) {
 }
 
 fn decode(payload: &[u8]) -> serde_json::Result<Vec<ScopedEvent>> {
-    let pairs: Vec<(ProjectScope, Event)> = serde_json::from_slice(payload)?;
-    Ok(pairs.into_iter().map(|(scope, event)| ScopedEvent { scope, event }).collect())
+    let items: Vec<(ProjectScope, Event, Option<String>)> = serde_json::from_slice(payload)?;
+    Ok(items
+        .into_iter()
+        .map(|(scope, mut event, session)| {
+            if session.is_some() {
+                event.session_id = session;
+            }
+            ScopedEvent { scope, event }
+        })
+        .collect())
 }
 
 /// The segments in `dir`, by position.
@@ -442,6 +521,28 @@ mod tests {
         ScopedEvent { scope, event }
     }
 
+    fn record(events: &[ScopedEvent], session: Option<&str>) -> Vec<u8> {
+        let encoded = Encoded::new(events).unwrap_or_else(|e| panic!("{e}"));
+        let mut record = RecordBuilder::default();
+        for i in 0..encoded.len() {
+            record.push(&encoded, i, session);
+        }
+        record.finish(Vec::new()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_session_the_writer_assigned_is_read_back_with_its_event() {
+        let mut buf = record(&[event(json!({})), event(json!({}))], Some("s-\"7\""));
+        stamp(&mut buf, 0);
+        let Some(Record::Data(payload)) = record_at(&buf, 0, 0) else { panic!("the record does not read back") };
+        let back = decode(payload).unwrap_or_else(|e| panic!("{e}"));
+        assert!(back.iter().all(|e| e.event.session_id.as_deref() == Some("s-\"7\"")), "{:?}", back[0].event);
+        let mut empty = RecordBuilder::default().finish(Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+        stamp(&mut empty, 3);
+        let Some(Record::Data(payload)) = record_at(&empty, 0, 3) else { panic!("an empty record does not read back") };
+        assert!(decode(payload).unwrap_or_else(|e| panic!("{e}")).is_empty());
+    }
+
     #[test]
     fn records_read_back_exactly_including_every_float() {
         let floats = [0.1 + 0.2, 1e-300, 5e-324, f64::MAX, -0.0, 123456.789e10, 2.0f64.sqrt()];
@@ -449,8 +550,7 @@ mod tests {
             .iter()
             .map(|f| event(json!({"f": f, "big": u64::MAX, "neg": i64::MIN, "deep": {"a": [1, {"b": null}]}})))
             .collect();
-        let mut buf = Vec::new();
-        encode(&mut buf, &events).unwrap_or_else(|e| panic!("{e}"));
+        let mut buf = record(&events, None);
         stamp(&mut buf, 77);
         let Some(Record::Data(payload)) = record_at(&buf, 0, 77) else { panic!("the record does not read back") };
         assert_eq!(payload.len() + HEADER, buf.len());
@@ -464,8 +564,7 @@ mod tests {
 
     #[test]
     fn a_record_reads_only_whole_undamaged_and_at_its_own_position() {
-        let mut buf = Vec::new();
-        encode(&mut buf, &[event(json!({"n": 1}))]).unwrap_or_else(|e| panic!("{e}"));
+        let mut buf = record(&[event(json!({"n": 1}))], None);
         stamp(&mut buf, 5);
         assert!(record_at(&buf, 0, 5).is_some(), "a good record does not read");
         assert!(record_at(&buf, 0, 6).is_none(), "a record reads at another position (stale)");

@@ -13,7 +13,7 @@ use px_ingest::Pipeline;
 use px_ingest::decode::parse_batch;
 use px_ingest::enrich::RequestInfo;
 use px_server::AppState;
-use px_server::writer::WriterHandle;
+use px_server::writer::{Batch, WriterHandle};
 use px_simulate::{Scenario, SimConfig, Simulator};
 use px_store::ScopedEvent;
 use std::path::{Path, PathBuf};
@@ -87,7 +87,8 @@ pub async fn feed_direct(
             bail!("simulated event {i} was rejected: {} ({})", r.message, r.field);
         }
         let events = processed.events.into_iter().map(|event| ScopedEvent { scope, event }).collect();
-        let out = writer.write(events).await.map_err(|e| anyhow!("store: {}", e.message))?;
+        let batch = Batch::new(events).map_err(|e| anyhow!("spool: {}", e.message))?;
+        let out = writer.write(batch).await.map_err(|e| anyhow!("store: {}", e.message))?;
         total += out.stored as u64;
     }
     // Acknowledged means spooled; the caller reads the store next.

@@ -18,7 +18,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{MethodRouter, post};
-use px_ingest::Processed;
 use px_ingest::decode::{self, RawBatch};
 use px_ingest::enrich::RequestInfo;
 use serde::Deserialize;
@@ -63,9 +62,9 @@ async fn ingest(
         let req = intake::client_info(&state, &headers, peer);
         let encoding = intake::content_encoding(&headers).map(str::to_string);
         let (st, a) = (Arc::clone(&state), auth.clone());
-        let processed =
+        let prepared =
             intake::blocking(move || decode_and_process(&st, &a, &body, encoding.as_deref(), shape, &req)).await?;
-        Ok(Json(intake::store(&state, &auth, processed, None, Vec::new()).await?))
+        Ok(Json(intake::store(&state, prepared, None, Vec::new()).await?))
     })
     .await
 }
@@ -78,7 +77,7 @@ fn decode_and_process(
     encoding: Option<&str>,
     shape: Shape,
     req: &RequestInfo,
-) -> Result<Processed, ApiError> {
+) -> Result<intake::Prepared, ApiError> {
     let limits = &state.pipeline.limits;
     let raw = decode::decompress(body, encoding, limits)?;
     let rewritten;
