@@ -41,7 +41,7 @@ pub struct IngestArgs {
     #[arg(long, default_value_t = 60)]
     duration: u64,
     /// Concurrent HTTP connections.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 16)]
     connections: usize,
     #[arg(long, default_value_t = 100)]
     batch: usize,
