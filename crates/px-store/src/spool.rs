@@ -464,24 +464,22 @@ fn decode(payload: &[u8]) -> serde_json::Result<Vec<ScopedEvent>> {
 
 /// The segments in `dir`, by position.
 fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| io(dir, "listing", e))? {
-        let path = entry.map_err(|e| io(dir, "listing", e))?.path();
-        let start = path.file_name().and_then(|n| n.to_str()?.strip_suffix(SUFFIX)?.parse::<u64>().ok());
-        if let Some(start) = start {
-            out.push((start, path));
-        }
-    }
-    out.sort();
-    Ok(out)
+    files(dir, SUFFIX)
 }
 
+/// Retired segments, ready for reuse.
 fn spares(dir: &Path) -> Result<Vec<PathBuf>> {
+    Ok(files(dir, SPARE_SUFFIX)?.into_iter().map(|(_, path)| path).collect())
+}
+
+/// The files in `dir` named `<position><suffix>`, by position.
+fn files(dir: &Path, suffix: &str) -> Result<Vec<(u64, PathBuf)>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| io(dir, "listing", e))? {
         let path = entry.map_err(|e| io(dir, "listing", e))?.path();
-        if path.extension().is_some_and(|e| e == &SPARE_SUFFIX[1..]) {
-            out.push(path);
+        let start = path.file_name().and_then(|n| n.to_str()?.strip_suffix(suffix)?.parse::<u64>().ok());
+        if let Some(start) = start {
+            out.push((start, path));
         }
     }
     out.sort();

@@ -26,15 +26,21 @@ fn segment_files(dir: &Path) -> Vec<PathBuf> {
     files(dir, "spool")
 }
 
+/// A temp dir with a fresh store in it and the spool's path next to it.
+fn fixture() -> (tempfile::TempDir, PathBuf, DuckDbEventStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let spool_dir = dir.path().join("spool");
+    let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
+    (dir, spool_dir, store)
+}
+
 async fn total(store: &DuckDbEventStore) -> u64 {
     store.count_events(A).await.unwrap() + store.count_events(B).await.unwrap()
 }
 
 #[tokio::test]
 async fn recovery_stores_every_synced_record_once_and_records_its_position() {
-    let dir = tempfile::tempdir().unwrap();
-    let spool_dir = dir.path().join("spool");
-    let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
+    let (_dir, spool_dir, store) = fixture();
     let mut spool = Spool::open(&spool_dir, 0).unwrap();
     let first = spool.append(&events(5, 0)).unwrap();
     let second = spool.append(&events(7, 100)).unwrap();
@@ -63,9 +69,7 @@ async fn recovery_stores_every_synced_record_once_and_records_its_position() {
 
 #[tokio::test]
 async fn a_torn_tail_is_cut_off_and_appending_goes_on_after_the_last_good_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let spool_dir = dir.path().join("spool");
-    let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
+    let (_dir, spool_dir, store) = fixture();
     let mut spool = Spool::open(&spool_dir, 0).unwrap();
     let good = spool.append(&events(3, 0)).unwrap();
     drop(spool);
@@ -96,9 +100,7 @@ async fn a_torn_tail_is_cut_off_and_appending_goes_on_after_the_last_good_record
 
 #[tokio::test]
 async fn records_past_the_synced_position_are_left_for_later() {
-    let dir = tempfile::tempdir().unwrap();
-    let spool_dir = dir.path().join("spool");
-    let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
+    let (_dir, spool_dir, store) = fixture();
     let mut spool = Spool::open(&spool_dir, 0).unwrap();
     let first = spool.append(&events(2, 0)).unwrap();
     let second = spool.append(&events(2, 10)).unwrap();
@@ -112,9 +114,7 @@ async fn records_past_the_synced_position_are_left_for_later() {
 
 #[tokio::test]
 async fn segments_roll_over_and_are_recycled_once_stored() {
-    let dir = tempfile::tempdir().unwrap();
-    let spool_dir = dir.path().join("spool");
-    let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
+    let (_dir, spool_dir, store) = fixture();
     // Two records fit in a segment; a third moves on.
     let one = {
         let probe = tempfile::tempdir().unwrap();
@@ -160,9 +160,7 @@ async fn segments_roll_over_and_are_recycled_once_stored() {
 
 #[tokio::test]
 async fn a_damaged_record_before_the_last_segment_stops_recovery_with_its_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let spool_dir = dir.path().join("spool");
-    let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
+    let (_dir, spool_dir, store) = fixture();
     // Every record gets a segment of its own.
     let mut spool = Spool::with_segment_bytes(&spool_dir, 0, 100).unwrap();
     for i in 0..4 {
@@ -181,9 +179,7 @@ async fn a_damaged_record_before_the_last_segment_stops_recovery_with_its_file()
 
 #[tokio::test]
 async fn a_lost_spool_restarts_at_the_stores_position() {
-    let dir = tempfile::tempdir().unwrap();
-    let spool_dir = dir.path().join("spool");
-    let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
+    let (_dir, spool_dir, store) = fixture();
     store.append_spooled(events(1, 0), 5_000).await.unwrap();
     // The spool dir is gone (a restore from a backup of the store only):
     // new records must not reuse positions the store already holds.
