@@ -4,10 +4,18 @@
 //! Semantics: a session's sequence is its page views' paths (`page_view`,
 //! or PostHog's `$pageview`), or its event names, in time order (nodes at
 //! the same instant ordered by name), with immediate repeats (reloads)
-//! collapsed. With `start`, each session contributes the `depth` nodes from the first time
-//! it reaches `start`; with `end`, the `depth` nodes up to the first time
-//! it reaches `end` (aligned so `end` is the last step); otherwise the
-//! first `depth` nodes. Edges are ranked by weight, then source, target.
+//! collapsed. With `start`, each session contributes the `depth` nodes
+//! from the first time it reaches `start`; with `end`, the `depth` nodes up
+//! to the first time it reaches `end` (aligned so `end` is the last step);
+//! otherwise the first `depth` nodes. Edges are ranked by weight, then
+//! source, target.
+//!
+//! As for funnels, SQL gathers and Rust evaluates: the statement only
+//! narrows the rows to those that can be on a path and numbers sessions
+//! and nodes (`gather_sql`), and `walk` builds each session's sequence
+//! and counts the edges. Building sequences in SQL takes two window passes
+//! partitioned by session (one to collapse repeats, one to number the
+//! steps), and their sorts were most of the query's time.
 
 mod walk;
 
@@ -45,18 +53,9 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &PathsQuery) -> Result<V
     let batches = runner.fetch(gather_sql(q, &tf)).await?;
     let fetched = started.elapsed();
     // CPU-bound: off the async workers.
-    let edges = tokio::task::spawn_blocking(move || {
-        {
-        let t = std::time::Instant::now();
-        let s = Sessions::from_batches(&batches)?;
-        let t1 = t.elapsed();
-        let e = s.edges(&anchor, depth);
-        tracing::debug!(gather_ms = t1.as_millis() as u64, count_ms = (t.elapsed() - t1).as_millis() as u64, rows = batches.iter().map(|b| b.num_rows()).sum::<usize>(), batches = batches.len(), "paths detail");
-        Ok::<_, QueryError>(e)
-    }
-    })
-    .await
-    .map_err(|e| QueryError::Shape(format!("paths evaluation: {e}")))??;
+    let edges = tokio::task::spawn_blocking(move || Sessions::from_batches(&batches)?.edges(&anchor, depth))
+        .await
+        .map_err(|e| QueryError::Shape(format!("paths evaluation: {e}")))??;
     tracing::debug!(
         fetch_ms = fetched.as_millis() as u64,
         evaluate_ms = (started.elapsed() - fetched).as_millis() as u64,
@@ -66,12 +65,18 @@ pub async fn run(runner: &Runner<'_>, ctx: &Context, q: &PathsQuery) -> Result<V
     Ok(json!({ "kind": "paths", "item": q.item, "date_range": tf.describe(), "depth": depth, "edges": edges }))
 }
 
-/// The statement gathering `(idx, ts, node)` rows: each session's nodes
-/// with their timestamps (microseconds), the session as a dense index
-/// from 1. With an anchor, only the sessions that reach it, and only their
-/// rows from (`start`) or up to (`end`) the first instant they do: nothing
-/// else can be on their path. The instant itself is kept whole, since the
-/// order of its nodes is decided in Rust.
+/// The statement gathering the rows the evaluation needs, as `(idx, ts,
+/// nid, name)`: each node a session visited, with its timestamp in
+/// microseconds, the session as a dense index `idx` from 1 and the node as
+/// a dense id `nid` from 1; and one row per node id with `idx` 0 and the
+/// node's `name`. Integers are several times cheaper than text to hand
+/// over and to group in Rust.
+///
+/// With an anchor, only the sessions that reach it, and only their rows
+/// from (`start`) or up to (`end`) the first instant they do: nothing else
+/// can be on their path. That instant is kept whole, since the order of
+/// its nodes is decided in Rust. The sessions are numbered in the same
+/// grouping that finds them.
 fn gather_sql(q: &PathsQuery, tf: &TimeFrame) -> Sql {
     let mut ev = Sql::new();
     let node = match q.item {
@@ -79,7 +84,13 @@ fn gather_sql(q: &PathsQuery, tf: &TimeFrame) -> Sql {
         PathItem::Events => "e.event",
     };
     ev.push("SELECT e.session_id AS sid, epoch_us(e.timestamp) AS ts, ").push(node).push(" AS node ");
-    ev.append(from_events(q.common.filters.iter(), None));
+    // Paths follow sessions, not persons: unless a filter reads person
+    // properties, the events' persons need not be resolved through merges.
+    if filter::needs_persons(&q.common.filters) {
+        ev.append(from_events(q.common.filters.iter(), None));
+    } else {
+        ev.push("FROM {events_no_person} e");
+    }
     ev.push(" WHERE ").append(tf.where_sql()).push(" AND e.session_id IS NOT NULL");
     if q.item == PathItem::Pageviews {
         ev.push(" AND ").append(crate::sql::is_page_view());
@@ -87,20 +98,23 @@ fn gather_sql(q: &PathsQuery, tf: &TimeFrame) -> Sql {
     ev.push(" AND ").append(filter::to_sql(&q.common.filters));
     let mut sql = Sql::new();
     sql.push("WITH ev AS (").append(ev).push("), ");
-    // Numbering the sessions in the same pass that finds them saves
-    // grouping the rows by their session id text again.
     match (&q.start, &q.end) {
         (Some(node), _) | (None, Some(node)) => {
             let keep = if q.start.is_some() { ">=" } else { "<=" };
             sql.push("s AS (SELECT sid, min(ts) AS t, row_number() OVER () AS idx FROM ev WHERE node = ");
-            sql.bind(node.as_str()).push(" GROUP BY sid) ");
-            sql.push(&format!("SELECT s.idx, ev.ts, ev.node FROM ev JOIN s ON s.sid = ev.sid AND ev.ts {keep} s.t"));
+            sql.bind(node.as_str()).push(" GROUP BY sid), ");
+            sql.push(&format!(
+                "k AS (SELECT s.idx, ev.ts, ev.node FROM ev JOIN s ON s.sid = ev.sid AND ev.ts {keep} s.t), "
+            ));
         }
         (None, None) => {
-            sql.push("s AS (SELECT sid, row_number() OVER () AS idx FROM ev GROUP BY sid) ");
-            sql.push("SELECT s.idx, ev.ts, ev.node FROM ev JOIN s ON s.sid = ev.sid");
+            sql.push("s AS (SELECT sid, row_number() OVER () AS idx FROM ev GROUP BY sid), ");
+            sql.push("k AS (SELECT s.idx, ev.ts, ev.node FROM ev JOIN s ON s.sid = ev.sid), ");
         }
     }
+    sql.push("n AS (SELECT node, row_number() OVER () AS nid FROM (SELECT DISTINCT node FROM k)) ");
+    sql.push("SELECT k.idx, k.ts, n.nid, NULL::VARCHAR AS name FROM k JOIN n ON n.node = k.node ");
+    sql.push("UNION ALL SELECT 0, 0, nid, node FROM n");
     sql
 }
 
