@@ -2,7 +2,7 @@
 //! SQL dialects.
 //!
 //! Generated SQL reads only the store's project-scoped relations
-//! `{events}`, `{persons}` and `{distinct_ids}` (see
+//! `{events}`, `{events_no_person}`, `{persons}` and `{distinct_ids}` (see
 //! [`px_store::EventStore::query`]): it cannot name another project's rows.
 //! User input never enters the text: values are bound parameters, and the
 //! only identifiers are column names from [`crate::columns::COLUMNS`].

@@ -171,6 +171,8 @@ pub trait EventStore: Send + Sync {
     /// cannot read another project:
     /// - `{events}`: every column of the events table, `person_id` resolved
     ///   through merges (the person now, not the one at ingest);
+    /// - `{events_no_person}`: every column but `person_id`, for statements
+    ///   that need no person: resolving merges costs a lookup per row;
     /// - `{persons}`: `person_id, properties, is_identified, first_seen, last_seen`;
     /// - `{distinct_ids}`: `distinct_id, person_id`.
     ///

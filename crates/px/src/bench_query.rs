@@ -28,8 +28,8 @@ pub struct QueryArgs {
     /// Timed runs per query (after one warm-up run).
     #[arg(long, default_value_t = 5)]
     runs: usize,
-    /// Time this SQL instead (it may read `{events}`, `{persons}`,
-    /// `{distinct_ids}`): for working on the generated SQL.
+    /// Time this SQL instead (it may read `{events}`, `{events_no_person}`,
+    /// `{persons}`, `{distinct_ids}`): for working on the generated SQL.
     #[arg(long)]
     sql: Vec<String>,
 }
@@ -171,6 +171,10 @@ pub async fn run(args: QueryArgs) -> Result<()> {
                     .map(|s| s.iter().filter_map(|x| x["count"].as_u64()).collect())
                     .unwrap_or_default();
                 println!("  {name}: step counts {counts:?}");
+            } else if name.starts_with("paths") {
+                let edges = answer["edges"].as_array().map(Vec::as_slice).unwrap_or_default();
+                let weight: i64 = edges.iter().filter_map(|e| e["weight"].as_i64()).sum();
+                println!("  {name}: {} edges, total weight {weight}", edges.len());
             }
         }
         let p50 = median(times);

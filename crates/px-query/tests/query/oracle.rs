@@ -230,19 +230,33 @@ fn other_query() -> impl Strategy<Value = Value> {
     let tz = prop::sample::select(vec!["UTC", "Europe/Berlin"]);
     prop_oneof![
         funnel_query(),
-        (prop::sample::select(vec!["recurring", "first_time"]), prop::sample::select(vec!["day", "week"]), filter_choice(), tz.clone(),
-         prop::sample::select(vec!["buy", "view"]))
-            .prop_map(|(t, period, filters, tz, ret)| json!({"kind":"retention","start_event":{"event":"view"},
+        (
+            prop::sample::select(vec!["recurring", "first_time"]),
+            prop::sample::select(vec!["day", "week"]),
+            filter_choice(),
+            tz.clone(),
+            prop::sample::select(vec!["buy", "view"])
+        )
+            .prop_map(
+                |(t, period, filters, tz, ret)| json!({"kind":"retention","start_event":{"event":"view"},
                 "return_event":{"event":ret},"retention_type":t,"period":period,"filters":filters,"timezone":tz,
-                "date_range":{"from":"2026-10-22","to":"2026-10-27"}})),
+                "date_range":{"from":"2026-10-22","to":"2026-10-27"}})
+            ),
         (filter_choice(), tz.clone()).prop_map(|(filters, tz)| json!({"kind":"stickiness","series":[{"event":"view"}],
             "filters":filters,"timezone":tz,"date_range":{"from":"2026-10-22","to":"2026-10-27"}})),
-        (prop::sample::select(vec!["day", "week", "hour"]), tz.clone()).prop_map(|(iv, tz)| json!({"kind":"lifecycle","event":"view",
+        (prop::sample::select(vec!["day", "week", "hour"]), tz.clone())
+            .prop_map(|(iv, tz)| json!({"kind":"lifecycle","event":"view",
             "interval":iv,"timezone":tz,"date_range":{"from":"2026-10-23","to":"2026-10-27"}})),
-        (prop::sample::select(vec![None, Some("/"), Some("/a")]), prop::sample::select(vec![None, Some("/b")]),
-         prop::sample::select(vec!["pageviews", "events"]), 2..5usize)
-            .prop_map(|(start, end, item, depth)| {
-                let mut q = json!({"kind":"paths","item":item,"depth":depth,"date_range":{"from":"2026-10-22","to":"2026-10-27"}});
+        (
+            prop::sample::select(vec![None, Some("/"), Some("/a")]),
+            prop::sample::select(vec![None, Some("/b")]),
+            prop::sample::select(vec!["pageviews", "events"]),
+            2..5usize,
+            filter_choice()
+        )
+            .prop_map(|(start, end, item, depth, filters)| {
+                let mut q = json!({"kind":"paths","item":item,"depth":depth,"filters":filters,
+                                   "date_range":{"from":"2026-10-22","to":"2026-10-27"}});
                 match (start, end) {
                     (Some(s), _) => q["start"] = json!(s),
                     (None, Some(e)) => q["end"] = json!(e),

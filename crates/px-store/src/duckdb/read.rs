@@ -255,6 +255,9 @@ fn scoped_relations(scope: ProjectScope, sql: &str) -> String {
                     WHERE tenant_id = {t} AND project_id = {p} AND merged) o ON o.distinct_id = e.distinct_id \
          WHERE e.tenant_id = {t} AND e.project_id = {p})"
     );
+    // No merges to resolve: the table's rows as they are.
+    let events_no_person =
+        format!("(SELECT * EXCLUDE (person_id) FROM events WHERE tenant_id = {t} AND project_id = {p})");
     let persons = format!(
         "(SELECT person_id, properties, is_identified, first_seen, last_seen FROM persons \
          WHERE tenant_id = {t} AND project_id = {p})"
@@ -262,7 +265,10 @@ fn scoped_relations(scope: ProjectScope, sql: &str) -> String {
     let ids = format!(
         "(SELECT distinct_id, person_id, merged FROM person_distinct_ids WHERE tenant_id = {t} AND project_id = {p})"
     );
-    sql.replace("{events}", &events).replace("{persons}", &persons).replace("{distinct_ids}", &ids)
+    sql.replace("{events}", &events)
+        .replace("{events_no_person}", &events_no_person)
+        .replace("{persons}", &persons)
+        .replace("{distinct_ids}", &ids)
 }
 
 pub fn query(

@@ -103,6 +103,16 @@ async fn projects_are_isolated(store: &dyn EventStore) {
     let forged = ProjectScope { tenant_id: A.tenant_id, project_id: B.project_id };
     assert_eq!(store.count_events(forged).await.ok(), Some(0));
     assert!(store.person(forged, "u1").await.ok().flatten().is_none());
+    // So do the analytics statements' relations.
+    for relation in ["{events}", "{events_no_person}"] {
+        let sql = format!("SELECT event FROM {relation} WHERE event = 'secret'");
+        for (scope, expected) in [(B, 1), (A, 0), (forged, 0)] {
+            let batches = store.query(scope, sql.clone(), Vec::new()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), expected, "{sql} in {scope:?}");
+        }
+    }
+    // The relation without persons has no person to read by mistake.
+    assert!(store.query(B, "SELECT person_id FROM {events_no_person}".into(), Vec::new()).await.is_err());
 }
 
 async fn persons_merge_and_keep_properties(store: &dyn EventStore) {
