@@ -32,6 +32,9 @@ pub struct QueryArgs {
     /// `{persons}`, `{distinct_ids}`): for working on the generated SQL.
     #[arg(long)]
     sql: Vec<String>,
+    /// Only the queries whose name contains this text (baselines included).
+    #[arg(long)]
+    only: Option<String>,
 }
 
 pub const SCOPE: ProjectScope = ProjectScope { tenant_id: TenantId(1), project_id: ProjectId(1) };
@@ -81,6 +84,24 @@ async fn prepare(events: u64, data_dir: &std::path::Path) -> Result<(DuckDbEvent
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// Prints a statement's row count and its first rows, so that a variant
+/// timed with `--sql` can be checked to give the same answer.
+fn print_head(batches: &[arrow::record_batch::RecordBatch]) -> Result<()> {
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    println!("  {rows} rows");
+    for b in batches.iter().filter(|b| b.num_rows() > 0).take(1) {
+        for i in 0..b.num_rows().min(5) {
+            let cells = b
+                .columns()
+                .iter()
+                .map(|c| arrow::util::display::array_value_to_string(c, i))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            println!("  {}", cells.join(" | "));
+        }
+    }
+    Ok(())
 }
 
 /// The benchmark's queries: (name, PX query).
@@ -145,10 +166,13 @@ pub async fn run(args: QueryArgs) -> Result<()> {
     if !args.sql.is_empty() {
         for sql in &args.sql {
             let mut times = Vec::new();
-            for _ in 0..=args.runs {
+            for run in 0..=args.runs {
                 let started = Instant::now();
-                store.query(SCOPE, sql.clone(), Vec::new()).await?;
+                let batches = store.query(SCOPE, sql.clone(), Vec::new()).await?;
                 times.push(started.elapsed().as_secs_f64() * 1000.0);
+                if run == 0 {
+                    print_head(&batches)?;
+                }
             }
             times.remove(0);
             println!("p50 {:>8.1} ms  {sql}", median(times));
@@ -157,7 +181,8 @@ pub async fn run(args: QueryArgs) -> Result<()> {
     }
     let mut results = Vec::new();
     let mut px_ms = std::collections::HashMap::new();
-    for (name, q) in queries() {
+    let picked = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
+    for (name, q) in queries().into_iter().filter(|(name, _)| picked(name)) {
         let query: Query = serde_json::from_value(q)?;
         let mut times = Vec::new();
         for run in 0..=args.runs {
@@ -183,7 +208,8 @@ pub async fn run(args: QueryArgs) -> Result<()> {
         results.push(json!({"query": name, "p50_ms": p50}));
     }
     println!();
-    for (name, sql, params) in baselines(end - i64::from(DAYS) * MICROS_PER_DAY, end) {
+    let baselines = baselines(end - i64::from(DAYS) * MICROS_PER_DAY, end);
+    for (name, sql, params) in baselines.into_iter().filter(|(name, ..)| picked(name)) {
         let mut times = Vec::new();
         for run in 0..=args.runs {
             let started = Instant::now();
