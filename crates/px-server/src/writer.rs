@@ -337,6 +337,10 @@ impl Task {
     }
 }
 
+/// After this long without events, the drainer lets the store do its
+/// upkeep ([`EventStore::maintain`]).
+const IDLE_UPKEEP: Duration = Duration::from_secs(3);
+
 /// Moves acknowledged events from memory into the store in large
 /// transactions, recording the spool position with them, and deletes the
 /// spool segments the store then holds.
@@ -353,7 +357,17 @@ struct Drainer {
 impl Drainer {
     async fn run(mut self) {
         let mut stored = *self.stored.borrow();
-        while let Some(first) = self.rx.recv().await {
+        loop {
+            let first = match tokio::time::timeout(IDLE_UPKEEP, self.rx.recv()).await {
+                Ok(Some(first)) => first,
+                Ok(None) => break,
+                Err(_idle) => {
+                    if let Err(e) = self.store.maintain().await {
+                        tracing::warn!(error = %e, "store upkeep failed; will retry");
+                    }
+                    continue;
+                }
+            };
             let mut n = first.events.len();
             let mut group = vec![first];
             while n < self.max_events {

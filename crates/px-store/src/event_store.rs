@@ -152,6 +152,14 @@ pub trait EventStore: Send + Sync {
     /// (0 when there was none).
     async fn spooled_through(&self) -> Result<u64>;
 
+    /// Upkeep the store does best while no events arrive: the embedded
+    /// store writes pending person merges into the stored events, so that
+    /// person queries stop resolving them row by row. The server calls it
+    /// after a few seconds without events; cheap when there is nothing to do.
+    async fn maintain(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Lists events newest first with a total count.
     async fn list_events(&self, scope: ProjectScope, query: EventQuery) -> Result<EventPage>;
 

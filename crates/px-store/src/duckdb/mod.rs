@@ -23,12 +23,41 @@ use px_core::time::Micros;
 use px_core::{ProjectId, ProjectScope};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 struct Writer {
     conn: Connection,
     graph: PersonGraph,
+    /// `person_overrides` may have rows: merges were committed since the
+    /// last squash.
+    merges_pending: bool,
+    last_squash: Instant,
+}
+
+/// Under steady ingestion, pending person merges are written into the
+/// events at most this often ([`DuckDbEventStore::squash_persons`]): each
+/// squash scans the person column of every event, about 100 ms per 10M.
+/// When ingestion pauses, [`EventStore::maintain`] squashes at once.
+const SQUASH_EVERY: Duration = Duration::from_secs(60);
+
+impl Writer {
+    /// Writes pending person merges into the events, in one transaction, so
+    /// that `{events}` has no override to look up (see `person_overrides`).
+    fn squash(&mut self) -> Result<()> {
+        self.last_squash = Instant::now();
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        let done = self.conn.execute_batch(schema::SQUASH_PERSONS).and_then(|()| {
+            self.conn.execute_batch(schema::SQUASH_FORGET)?;
+            self.conn.execute_batch("COMMIT")
+        });
+        if let Err(e) = done {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(e.into());
+        }
+        self.merges_pending = false;
+        Ok(())
+    }
 }
 
 pub struct DuckDbEventStore {
@@ -73,12 +102,24 @@ impl DuckDbEventStore {
                     schema::SCHEMA_VERSION
                 )));
             }
+            Some(1) => {
+                // Schema 2 adds `person_overrides`, filled from the merges so far.
+                conn.execute_batch(&format!(
+                    "BEGIN TRANSACTION; {}; UPDATE px_schema SET version = 2; COMMIT",
+                    schema::BACKFILL_PERSON_OVERRIDES
+                ))?;
+            }
             Some(_) => {}
         }
         let graph = PersonGraph::load(read::person_overrides(&conn)?, read::identified_persons(&conn)?);
         let reader_root = conn.try_clone()?;
+        let pending: i64 = conn.query_row("SELECT count(*) FROM person_overrides", [], |r| r.get(0))?;
+        let mut writer = Writer { conn, graph, merges_pending: pending > 0, last_squash: Instant::now() };
+        if writer.merges_pending {
+            writer.squash()?;
+        }
         Ok(Self {
-            writer: Arc::new(Mutex::new(Writer { conn, graph })),
+            writer: Arc::new(Mutex::new(writer)),
             reader_root: Arc::new(Mutex::new(reader_root)),
             query_timeout: DEFAULT_QUERY_TIMEOUT,
         })
@@ -112,6 +153,12 @@ impl DuckDbEventStore {
         }
     }
 
+    /// Writes pending person merges into the stored events now (see
+    /// `person_overrides`); the store also does so by itself.
+    pub fn squash_persons(&self) -> Result<()> {
+        self.writer.lock().squash()
+    }
+
     /// A fresh connection for one read: it sees the last committed state
     /// and never waits for the writer.
     fn reader(&self) -> Result<Connection> {
@@ -129,6 +176,7 @@ impl DuckDbEventStore {
 fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>, spooled_through: Option<u64>) -> Result<()> {
     let plan = w.graph.plan(&mut events);
     let batch = arrow::to_record_batch(&events).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
+    let merges = !plan.merges.is_empty();
     w.conn.execute_batch("BEGIN TRANSACTION")?;
     let written = write_in_transaction(&w.conn, batch, &plan).and_then(|()| match spooled_through {
         Some(through) => {
@@ -140,6 +188,14 @@ fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>, spooled_through
         Ok(()) => match w.conn.execute_batch("COMMIT") {
             Ok(()) => {
                 w.graph.commit(plan);
+                w.merges_pending |= merges;
+                if w.merges_pending && w.last_squash.elapsed() >= SQUASH_EVERY {
+                    // The events are stored: a failed squash only leaves
+                    // the merges pending, which queries resolve anyway.
+                    if let Err(e) = w.squash() {
+                        tracing::warn!(error = %e, "writing person merges into the events failed; will retry");
+                    }
+                }
                 Ok(())
             }
             Err(e) => {
@@ -200,6 +256,7 @@ fn write_in_transaction(conn: &Connection, batch: ::arrow::record_batch::RecordB
             match args {
                 "pfi" => stmt.execute(params![p, from, into])?,
                 "pf" => stmt.execute(params![p, from])?,
+                "tpfi" => stmt.execute(params![m.scope.tenant_id.0, p, from, into])?,
                 _ => stmt.execute(params![m.scope.tenant_id.0, p, m.distinct_id, into])?,
             };
         }
@@ -220,6 +277,15 @@ impl EventStore for DuckDbEventStore {
     async fn append_spooled(&self, events: Vec<ScopedEvent>, through: u64) -> Result<()> {
         let writer = Arc::clone(&self.writer);
         tokio::task::spawn_blocking(move || append_blocking(&mut writer.lock(), events, Some(through))).await?
+    }
+
+    async fn maintain(&self) -> Result<()> {
+        let writer = Arc::clone(&self.writer);
+        tokio::task::spawn_blocking(move || {
+            let mut w = writer.lock();
+            if w.merges_pending { w.squash() } else { Ok(()) }
+        })
+        .await?
     }
 
     async fn spooled_through(&self) -> Result<u64> {

@@ -246,13 +246,15 @@ pub fn identified_persons(conn: &Connection) -> Result<Vec<(ProjectId, Uuid)>> {
 /// into the text is safe; everything else stays a bound parameter.
 fn scoped_relations(scope: ProjectScope, sql: &str) -> String {
     let (t, p) = (scope.tenant_id.0, scope.project_id.0);
-    // Only merged ids need the join: every other event's person is the one
-    // it was stored with. The merged set is small (identified users), so
-    // this is a hash join against a small build side.
+    // Events carry the person they were stored with; a merge since then is
+    // a row of `person_overrides` until the writer writes it into the
+    // events. The table is small and usually empty, so this join costs
+    // nothing most of the time (a join on every event's distinct id, as
+    // before, cost 100 ms per query on 10M events).
     let events = format!(
         "(SELECT e.* REPLACE (coalesce(o.person_id, e.person_id) AS person_id) FROM events e \
-         LEFT JOIN (SELECT distinct_id, person_id FROM person_distinct_ids \
-                    WHERE tenant_id = {t} AND project_id = {p} AND merged) o ON o.distinct_id = e.distinct_id \
+         LEFT JOIN (SELECT old_person_id, person_id FROM person_overrides \
+                    WHERE tenant_id = {t} AND project_id = {p}) o ON o.old_person_id = e.person_id \
          WHERE e.tenant_id = {t} AND e.project_id = {p})"
     );
     // No merges to resolve: the table's rows as they are.

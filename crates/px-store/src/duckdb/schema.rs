@@ -2,7 +2,7 @@
 //! project; every statement in this backend filters on both.
 
 /// Version of this schema; bump with a migration when it changes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 pub const DDL: &str = r#"
 CREATE TABLE IF NOT EXISTS px_schema (version BIGINT NOT NULL);
@@ -73,6 +73,19 @@ CREATE TABLE IF NOT EXISTS person_distinct_ids (
     PRIMARY KEY (project_id, distinct_id)
 );
 
+-- Person merges not yet written into the events: every event stored with
+-- `old_person_id` belongs to `person_id`. Queries resolve persons through
+-- this table (`{events}`), and the store rewrites the events and empties it
+-- from time to time (`squash_persons`), so that the join in every person
+-- query usually has nothing to look up. One row per old person: a merged
+-- person never comes back, so it is never merged twice.
+CREATE TABLE IF NOT EXISTS person_overrides (
+    tenant_id BIGINT NOT NULL,
+    project_id BIGINT NOT NULL,
+    old_person_id UUID NOT NULL,
+    person_id UUID NOT NULL
+);
+
 CREATE TEMP TABLE IF NOT EXISTS person_stage (
     tenant_id BIGINT, project_id BIGINT, person_id VARCHAR, set_props VARCHAR,
     set_once_props VARCHAR, set_clear VARCHAR, identified BOOLEAN, first_seen BIGINT, last_seen BIGINT
@@ -119,7 +132,7 @@ pub const APPLY_PERSON_STAGE: [&str; 5] = [
 /// target's properties win over the source's, the source row goes away.
 /// Each statement lists its parameters: p = project, f = from, i = into,
 /// t = tenant, d = the merged distinct id.
-pub const MERGE_PERSON: [(&str, &str); 5] = [
+pub const MERGE_PERSON: [(&str, &str); 7] = [
     // If the target has no row yet, the source row becomes it.
     (
         "pfi",
@@ -142,4 +155,28 @@ pub const MERGE_PERSON: [(&str, &str); 5] = [
         "UPDATE person_distinct_ids SET person_id = $3::UUID, merged = true WHERE project_id = $1 AND person_id = $2::UUID",
     ),
     ("tpdi", "INSERT OR IGNORE INTO person_distinct_ids VALUES ($1, $2, $3, $4::UUID, true)"),
+    // Events already stored for the source, and for persons merged into it
+    // earlier, now belong to the target.
+    ("pfi", "UPDATE person_overrides SET person_id = $3::UUID WHERE project_id = $1 AND person_id = $2::UUID"),
+    (
+        "tpfi",
+        "INSERT INTO person_overrides SELECT $1, $2, $3::UUID, $4::UUID WHERE NOT EXISTS
+       (SELECT 1 FROM person_overrides WHERE project_id = $2 AND old_person_id = $3::UUID)",
+    ),
 ];
+
+/// Schema 1 to 2: the overrides of the events already stored, from the
+/// merged distinct ids (an event's stored person maps to the person its
+/// distinct id has now; one target per stored person, as merges move whole
+/// persons).
+pub const BACKFILL_PERSON_OVERRIDES: &str = "INSERT INTO person_overrides
+    SELECT e.tenant_id, e.project_id, e.person_id, any_value(d.person_id)
+    FROM events e JOIN person_distinct_ids d ON d.project_id = e.project_id AND d.distinct_id = e.distinct_id
+    WHERE d.merged AND e.person_id <> d.person_id
+    GROUP BY ALL";
+
+/// Writes the pending merges into the events and forgets them: see
+/// `person_overrides`. One transaction with [`SQUASH_FORGET`].
+pub const SQUASH_PERSONS: &str = "UPDATE events SET person_id = o.person_id FROM person_overrides o
+    WHERE events.tenant_id = o.tenant_id AND events.project_id = o.project_id AND events.person_id = o.old_person_id";
+pub const SQUASH_FORGET: &str = "DELETE FROM person_overrides";

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers, not only #[test] fns
 
+mod persons;
 mod spool;
 
 use px_store::{DuckDbEventStore, EventStore, SqliteMetaStore};

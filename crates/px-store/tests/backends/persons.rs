@@ -1,0 +1,112 @@
+//! Person merges as queries see them: pending in `person_overrides` and
+//! resolved by `{events}`, then written into the events by a squash; and a
+//! schema-1 store, whose merges lived only in its distinct ids, gets them
+//! back when it is opened.
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::Int64Type;
+use px_core::event::{PersonLink, person_id_for};
+use px_core::{ProjectId, ProjectScope};
+use px_store::{DuckDbEventStore, EventStore};
+use px_testkit::suites::event_store::{A, B, event};
+
+/// `(text, count)` rows of a two-column statement, in its order.
+async fn pairs(store: &DuckDbEventStore, scope: ProjectScope, sql: &str) -> Vec<(String, i64)> {
+    let batches: Vec<RecordBatch> = store.query(scope, sql.into(), Vec::new()).await.unwrap();
+    let mut out = Vec::new();
+    for b in &batches {
+        let (keys, counts) = (b.column(0).as_string::<i32>(), b.column(1).as_primitive::<Int64Type>());
+        for i in 0..b.num_rows() {
+            out.push((keys.value(i).to_string(), counts.value(i)));
+        }
+    }
+    out
+}
+
+/// Events per person as queries see them.
+async fn resolved(store: &DuckDbEventStore, scope: ProjectScope) -> Vec<(String, i64)> {
+    pairs(store, scope, "SELECT person_id::VARCHAR, count(*) FROM {events} e GROUP BY 1 ORDER BY 1").await
+}
+
+/// Events per person as stored, in project `p`.
+async fn stored(store: &DuckDbEventStore, p: ProjectId) -> Vec<(String, i64)> {
+    let sql =
+        format!("SELECT person_id::VARCHAR, count(*) FROM events WHERE project_id = {} GROUP BY 1 ORDER BY 1", p.0);
+    pairs(store, A, &sql).await
+}
+
+async fn pending(store: &DuckDbEventStore) -> i64 {
+    pairs(store, A, "SELECT 'pending', count(*) FROM person_overrides").await[0].1
+}
+
+fn person(scope: ProjectScope, distinct_id: &str) -> String {
+    person_id_for(scope.project_id, distinct_id).to_string()
+}
+
+#[tokio::test]
+async fn chained_merges_resolve_before_and_after_they_are_written_into_the_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
+    // The same distinct ids in project B, which no merge of A may touch.
+    let b_events = vec![event(B, "page_view", "anon-a", 1), event(B, "page_view", "user-b", 2)];
+    store.append(b_events).await.unwrap();
+    store.append(vec![event(A, "page_view", "anon-a", 1), event(A, "click", "anon-a", 2)]).await.unwrap();
+    // anon-a's person goes into user-b's, and then user-b's into user-c's.
+    let mut identify = event(A, "identify", "user-b", 3);
+    identify.event.link = Some(PersonLink::Identify { anonymous_id: "anon-a".into() });
+    store.append(vec![identify]).await.unwrap();
+    let mut alias = event(A, "alias", "user-c", 4);
+    alias.event.link = Some(PersonLink::Alias { alias: "user-b".into() });
+    store.append(vec![alias]).await.unwrap();
+
+    let c = person(A, "user-c");
+    let b_before = stored(&store, B.project_id).await;
+    assert_eq!(resolved(&store, A).await, vec![(c.clone(), 4)]);
+    // Stored as they came, the second merge re-pointing the first.
+    let mut as_stored = vec![(person(A, "anon-a"), 2), (person(A, "user-b"), 1), (c.clone(), 1)];
+    as_stored.sort();
+    assert_eq!(stored(&store, A.project_id).await, as_stored);
+    assert_eq!(pending(&store).await, 2);
+
+    store.squash_persons().unwrap();
+    assert_eq!(pending(&store).await, 0);
+    assert_eq!(stored(&store, A.project_id).await, vec![(c.clone(), 4)]);
+    assert_eq!(resolved(&store, A).await, vec![(c.clone(), 4)]);
+    assert_eq!(stored(&store, B.project_id).await, b_before, "project B's events moved");
+    assert_eq!(b_before.len(), 2);
+
+    // A merge after the squash resolves again, over squashed events too.
+    let mut again = event(A, "alias", "user-d", 5);
+    again.event.link = Some(PersonLink::Alias { alias: "user-c".into() });
+    store.append(vec![again]).await.unwrap();
+    assert_eq!(resolved(&store, A).await, vec![(person(A, "user-d"), 5)]);
+    assert_eq!(pending(&store).await, 1);
+    // Idle upkeep writes it in.
+    store.maintain().await.unwrap();
+    assert_eq!(pending(&store).await, 0);
+    assert_eq!(stored(&store, A.project_id).await, vec![(person(A, "user-d"), 5)]);
+}
+
+#[tokio::test]
+async fn a_schema_1_store_gets_its_merges_back_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.duckdb");
+    {
+        let store = DuckDbEventStore::open(&path, None).unwrap();
+        store.append(vec![event(A, "page_view", "anon", 1), event(A, "page_view", "anon", 2)]).await.unwrap();
+        let mut identify = event(A, "identify", "user", 3);
+        identify.event.link = Some(PersonLink::Identify { anonymous_id: "anon".into() });
+        store.append(vec![identify]).await.unwrap();
+        // What schema 1 had: the merge in the distinct ids only.
+        store.query(A, "DELETE FROM person_overrides".into(), Vec::new()).await.unwrap();
+        store.query(A, "UPDATE px_schema SET version = 1".into(), Vec::new()).await.unwrap();
+        let split = resolved(&store, A).await;
+        assert_eq!(split.len(), 2, "without overrides the anonymous events keep their own person: {split:?}");
+    }
+    let store = DuckDbEventStore::open(&path, None).unwrap();
+    let user = person(A, "user");
+    assert_eq!(resolved(&store, A).await, vec![(user.clone(), 3)]);
+    // Opening also wrote the merge into the events.
+    assert_eq!(stored(&store, A.project_id).await, vec![(user, 3)]);
+    assert_eq!(pairs(&store, A, "SELECT 'version', max(version) FROM px_schema").await[0].1, 2);
+}
