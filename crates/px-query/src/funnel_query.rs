@@ -18,6 +18,7 @@ use crate::model::{Filter, FunnelOrderMode, FunnelQuery};
 use crate::rows;
 use crate::sql::Sql;
 use crate::trend::{DEFAULT_BREAKDOWN_LIMIT, GroupKey, breakdown_sql, from_events, rank_groups};
+use arrow::array::Int64Array;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -166,119 +167,160 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
     sql
 }
 
-/// The gathered rows, grouped by person: a counting sort on the dense
-/// person index.
+/// The gathered batches, read: the rows' columns, and the persons part.
 struct Gathered {
-    events: Vec<FunnelEvent>,
-    /// Rows of person p: `order[start[p]..start[p + 1]]`.
-    order: Vec<u32>,
-    start: Vec<usize>,
-    /// Per person: id, breakdown value, whether their rows were fetched.
-    persons: Vec<(String, Option<String>, bool)>,
-    /// Strict funnels only: where each row's event id is, for ties.
-    eid_ref: Vec<(u32, u32)>,
-    eids: Vec<arrow::array::StringArray>,
-    /// Persons who stopped at step 1, when they are only counted (no
-    /// breakdown, no drill-down).
+    columns: Vec<Columns>,
+    /// Dense person indexes run `0..persons`.
+    persons: usize,
+    /// Listed persons (breakdown or drill-down), by index: id, breakdown
+    /// value, whether their rows were fetched. Empty when only counted.
+    listed: Vec<(String, Option<String>, bool)>,
+    /// Persons who stopped at step 1, when they are only counted.
     shallow: u64,
+}
+
+/// The columns of one gathered batch.
+struct Columns {
+    part: Int64Array,
+    idx: Int64Array,
+    ts: Int64Array,
+    steps: Int64Array,
+    excl: Option<Int64Array>,
+    /// Strict funnels: the event id, for ties.
+    eid: Option<arrow::array::StringArray>,
+}
+
+/// A row's dense person index (the SQL numbers persons from 1).
+fn person_index(v: i64) -> Result<usize> {
+    usize::try_from(v - 1).map_err(|_| QueryError::Shape("person index".into()))
 }
 
 impl Gathered {
     fn new(batches: &[arrow::record_batch::RecordBatch]) -> Result<Gathered> {
-        let index = |v: i64| usize::try_from(v - 1).map_err(|_| QueryError::Shape("person index".into()));
-        let (mut idx, mut events, mut eid_ref, mut eids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut persons: Vec<(String, Option<String>, bool)> = Vec::new();
-        let mut shallow = 0;
-        for (b, batch) in batches.iter().enumerate() {
-            let (part, ix, ts, steps) = (
-                rows::i64s(batch, "part")?,
-                rows::i64s(batch, "idx")?,
-                rows::i64s(batch, "ts")?,
-                rows::i64s(batch, "steps")?,
-            );
-            let excl = batch.column_by_name("excl").map(|_| rows::i64s(batch, "excl")).transpose()?;
-            let optional = |name: &str| batch.column_by_name(name).map(|_| rows::strs(batch, name)).transpose();
-            let (eid, pid, bd) = (optional("eid")?, optional("pid")?, optional("bd")?);
-            let deep = batch.column_by_name("deep").map(|_| rows::bools(batch, "deep")).transpose()?;
+        let mut g = Gathered { columns: Vec::new(), persons: 0, listed: Vec::new(), shallow: 0 };
+        for batch in batches {
+            let optional = |name: &str| batch.column_by_name(name).map(|_| rows::i64s(batch, name)).transpose();
+            let c = Columns {
+                part: rows::i64s(batch, "part")?,
+                idx: rows::i64s(batch, "idx")?,
+                ts: rows::i64s(batch, "ts")?,
+                steps: rows::i64s(batch, "steps")?,
+                excl: optional("excl")?,
+                eid: batch.column_by_name("eid").map(|_| rows::strs(batch, "eid")).transpose()?,
+            };
+            let listed = match batch.column_by_name("pid") {
+                Some(_) => Some((rows::strs(batch, "pid")?, rows::strs(batch, "bd")?, rows::bools(batch, "deep")?)),
+                None => None,
+            };
             for i in 0..batch.num_rows() {
-                match part.value(i) {
-                    2 => {
-                        shallow += ix.value(i).max(0) as u64;
-                        continue;
-                    }
+                match c.part.value(i) {
+                    0 => g.persons = g.persons.max(person_index(c.idx.value(i))? + 1),
                     1 => {
-                        let person = index(ix.value(i))?;
-                        if persons.len() <= person {
-                            persons.resize(person + 1, (String::new(), None, false));
+                        let person = person_index(c.idx.value(i))?;
+                        g.persons = g.persons.max(person + 1);
+                        if g.listed.len() <= person {
+                            g.listed.resize(person + 1, (String::new(), None, true));
                         }
-                        persons[person] = (
-                            pid.as_ref().and_then(|a| rows::opt_str(a, i)).unwrap_or_default(),
-                            bd.as_ref().and_then(|a| rows::opt_str(a, i)),
-                            deep.as_ref().is_none_or(|a| a.value(i)),
-                        );
-                        continue;
+                        if let Some((pid, bd, deep)) = &listed {
+                            g.listed[person] =
+                                (rows::opt_str(pid, i).unwrap_or_default(), rows::opt_str(bd, i), deep.value(i));
+                        }
                     }
-                    _ => {}
-                }
-                idx.push(index(ix.value(i))? as u32);
-                events.push(FunnelEvent {
-                    ts: ts.value(i),
-                    steps: steps.value(i) as u32,
-                    exclusions: excl.as_ref().map_or(0, |x| x.value(i) as u32),
-                });
-                if eid.is_some() {
-                    eid_ref.push((b as u32, i as u32));
+                    _ => g.shallow += c.idx.value(i).max(0) as u64,
                 }
             }
-            if let Some(e) = eid {
-                eids.push(e);
+            g.columns.push(c);
+        }
+        if g.columns.iter().any(|c| c.eid.is_some()) && !g.columns.iter().all(|c| c.eid.is_some()) {
+            return Err(QueryError::Shape("event ids missing from some batches".into()));
+        }
+        Ok(g)
+    }
+}
+
+/// One thread's persons and their rows, grouped by person: a counting sort
+/// on the dense person index places each row's event straight into its
+/// person's run. Each thread reads every row and keeps its own persons', so
+/// the grouping runs on both cores too.
+struct Share {
+    persons: std::ops::Range<usize>,
+    /// Person `persons.start + p`'s events: `events[start[p]..start[p + 1]]`, unsorted.
+    events: Vec<FunnelEvent>,
+    start: Vec<usize>,
+    /// Strict funnels only, parallel to `events`: where each row's event
+    /// id is (batch, row).
+    eid_ref: Vec<(u32, u32)>,
+}
+
+impl Share {
+    fn new(g: &Gathered, persons: std::ops::Range<usize>) -> Result<Share> {
+        let mine = |c: &Columns, i: usize| -> Result<Option<usize>> {
+            if c.part.value(i) != 0 {
+                return Ok(None);
+            }
+            let p = person_index(c.idx.value(i))?;
+            Ok(persons.contains(&p).then(|| p - persons.start))
+        };
+        let mut start = vec![0usize; persons.len() + 1];
+        for c in &g.columns {
+            for i in 0..c.part.len() {
+                if let Some(p) = mine(c, i)? {
+                    start[p + 1] += 1;
+                }
             }
         }
-        let n = idx.iter().map(|&p| p as usize + 1).max().unwrap_or(0).max(persons.len());
-        let mut start = vec![0usize; n + 1];
-        for &p in &idx {
-            start[p as usize + 1] += 1;
-        }
-        for p in 0..n {
+        for p in 0..persons.len() {
             start[p + 1] += start[p];
         }
+        let total = start[persons.len()];
+        let strict = g.columns.first().is_some_and(|c| c.eid.is_some());
+        let mut events = vec![FunnelEvent { ts: 0, steps: 0, exclusions: 0 }; total];
+        let mut eid_ref = if strict { vec![(0u32, 0u32); total] } else { Vec::new() };
         let mut fill = start.clone();
-        let mut order = vec![0u32; idx.len()];
-        for (row, &p) in idx.iter().enumerate() {
-            order[fill[p as usize]] = row as u32;
-            fill[p as usize] += 1;
+        for (b, c) in g.columns.iter().enumerate() {
+            for i in 0..c.part.len() {
+                let Some(p) = mine(c, i)? else { continue };
+                let at = fill[p];
+                fill[p] += 1;
+                events[at] = FunnelEvent {
+                    ts: c.ts.value(i),
+                    steps: c.steps.value(i) as u32,
+                    exclusions: c.excl.as_ref().map_or(0, |x| x.value(i) as u32),
+                };
+                if strict {
+                    eid_ref[at] = (b as u32, i as u32);
+                }
+            }
         }
-        Ok(Gathered { events, order, start, persons, eid_ref, eids, shallow })
+        Ok(Share { persons, events, start, eid_ref })
     }
 
-    fn persons(&self) -> usize {
-        self.start.len() - 1
-    }
-
-    /// Calls `each` with the events of persons `range`, in time order (ties
-    /// by event id, which only strict funnels look at), and whether their
-    /// rows were fetched.
-    fn visit(&self, range: std::ops::Range<usize>, mut each: impl FnMut(usize, &[FunnelEvent], bool)) {
-        let strict = !self.eid_ref.is_empty();
-        let (mut rows_of, mut events) = (Vec::new(), Vec::new());
-        for p in range {
-            rows_of.clear();
-            rows_of.extend_from_slice(&self.order[self.start[p]..self.start[p + 1]]);
-            rows_of.sort_unstable_by(|&a, &b| {
-                let (ea, eb) = (&self.events[a as usize], &self.events[b as usize]);
-                ea.ts.cmp(&eb.ts).then_with(|| {
-                    if strict {
-                        let ((ba, ia), (bb, ib)) = (self.eid_ref[a as usize], self.eid_ref[b as usize]);
-                        self.eids[ba as usize].value(ia as usize).cmp(self.eids[bb as usize].value(ib as usize))
-                    } else {
-                        std::cmp::Ordering::Equal
-                    }
-                })
-            });
+    /// Calls `each` with each person's index and events in time order (ties
+    /// by event id, which only strict funnels look at).
+    fn visit(&self, g: &Gathered, mut each: impl FnMut(usize, &[FunnelEvent])) {
+        let (mut order, mut events) = (Vec::new(), Vec::new());
+        for p in 0..self.persons.len() {
+            let rows = self.start[p]..self.start[p + 1];
             events.clear();
-            events.extend(rows_of.iter().map(|&r| self.events[r as usize]));
-            let deep = self.persons.get(p).is_none_or(|x| x.2);
-            each(p, &events, deep);
+            if self.eid_ref.is_empty() {
+                // Rows mostly arrive in time order already.
+                events.extend_from_slice(&self.events[rows]);
+                if !events.is_sorted_by_key(|e| e.ts) {
+                    events.sort_unstable_by_key(|e| e.ts);
+                }
+            } else {
+                order.clear();
+                order.extend(rows);
+                let eid = |r: usize| {
+                    let (b, i) = self.eid_ref[r];
+                    g.columns[b as usize].eid.as_ref().map_or("", |a| a.value(i as usize))
+                };
+                order.sort_unstable_by(|&a, &b| {
+                    self.events[a].ts.cmp(&self.events[b].ts).then_with(|| eid(a).cmp(eid(b)))
+                });
+                events.extend(order.iter().map(|&r| self.events[r]));
+            }
+            each(self.persons.start + p, &events);
         }
     }
 }
@@ -307,21 +349,23 @@ impl Partial {
     }
 }
 
-/// Evaluates persons `range` of `g`.
+/// Groups and evaluates persons `range` of `g`.
 fn evaluate(q: &FunnelQuery, spec: FunnelSpec, g: &Gathered, range: std::ops::Range<usize>) -> Result<Partial> {
+    let share = Share::new(g, range)?;
     let n = q.steps.len();
     let mut evaluator = Evaluator::new(spec).map_err(|m| crate::error::invalid("steps", m))?;
     let mut out = Partial { overall: Tally::new(n), ..Partial::default() };
     // Persons who never did step 2's event: step 1, no time to convert.
     let shallow = PersonOutcome { reached: 1, conversion_micros: vec![0] };
     let want = q.persons.as_ref();
-    g.visit(range, |p, events, deep| {
+    share.visit(g, |p, events| {
+        let deep = g.listed.get(p).is_none_or(|x| x.2);
         let outcome = if deep { evaluator.evaluate(events) } else { &shallow };
         if outcome.reached == 0 {
             return;
         }
         out.overall.add(outcome.reached, &outcome.conversion_micros);
-        let breakdown = || g.persons.get(p).and_then(|x| x.1.clone());
+        let breakdown = || g.listed.get(p).and_then(|x| x.1.clone());
         if q.breakdown.is_some() {
             out.by_value
                 .entry(breakdown())
@@ -331,7 +375,7 @@ fn evaluate(q: &FunnelQuery, spec: FunnelSpec, g: &Gathered, range: std::ops::Ra
         if let Some(w) = want {
             let hit = if w.dropped { outcome.reached == w.step } else { outcome.reached > w.step };
             if hit {
-                let id = g.persons.get(p).map(|x| x.0.clone()).unwrap_or_default();
+                let id = g.listed.get(p).map(|x| x.0.clone()).unwrap_or_default();
                 out.listed.push((id, breakdown()));
             }
         }
@@ -342,7 +386,7 @@ fn evaluate(q: &FunnelQuery, spec: FunnelSpec, g: &Gathered, range: std::ops::Ra
 /// Evaluates every person, split over two threads (the machine's cores;
 /// DuckDB is idle by now).
 fn evaluate_all(q: &FunnelQuery, spec: &FunnelSpec, g: &Gathered) -> Result<Partial> {
-    let n = g.persons();
+    let n = g.persons;
     let mid = n / 2;
     let (a, b) = std::thread::scope(|s| {
         let first = s.spawn(|| evaluate(q, spec.clone(), g, 0..mid));
