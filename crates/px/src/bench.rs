@@ -185,7 +185,8 @@ fn start_server(data_dir: &std::path::Path) -> Result<Child> {
     let mut child = Command::new(&exe)
         .args(["serve", "--port", "0", "--data-dir"])
         .arg(data_dir)
-        .env("PX_LOG", "warn")
+        // The server's own log level, for looking inside a run.
+        .env("PX_LOG", std::env::var("PX_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::piped())
         .spawn()?;
     let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;

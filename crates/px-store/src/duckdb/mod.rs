@@ -10,6 +10,7 @@
 //! `append` means the batch survives `kill -9`.
 
 mod arrow;
+mod merge;
 mod read;
 pub mod schema;
 
@@ -174,11 +175,13 @@ impl DuckDbEventStore {
 /// One transaction: the events, their person changes and, for spooled
 /// events, the spool position they bring the store to.
 fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>, spooled_through: Option<u64>) -> Result<()> {
+    let mut phases = Phases::new();
     let plan = w.graph.plan(&mut events);
     let batch = arrow::to_record_batch(&events).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
     let merges = !plan.merges.is_empty();
+    phases.mark("prepare");
     w.conn.execute_batch("BEGIN TRANSACTION")?;
-    let written = write_in_transaction(&w.conn, batch, &plan).and_then(|()| match spooled_through {
+    let written = write_in_transaction(&w.conn, batch, &plan, &mut phases).and_then(|()| match spooled_through {
         Some(through) => {
             Ok(w.conn.prepare_cached("UPDATE px_spool SET through = ?")?.execute(params![through]).map(drop)?)
         }
@@ -187,6 +190,14 @@ fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>, spooled_through
     match written {
         Ok(()) => match w.conn.execute_batch("COMMIT") {
             Ok(()) => {
+                phases.mark("commit");
+                tracing::debug!(
+                    events = events.len(),
+                    deltas = plan.deltas.len(),
+                    merges = plan.merges.len(),
+                    ms = %phases,
+                    "store commit"
+                );
                 w.graph.commit(plan);
                 w.merges_pending |= merges;
                 if w.merges_pending && w.last_squash.elapsed() >= SQUASH_EVERY {
@@ -214,12 +225,46 @@ fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>, spooled_through
     }
 }
 
-fn write_in_transaction(conn: &Connection, batch: ::arrow::record_batch::RecordBatch, plan: &PersonPlan) -> Result<()> {
+/// Where a store commit's time went, phase by phase, for the debug log.
+struct Phases {
+    last: Instant,
+    done: Vec<(&'static str, Duration)>,
+}
+
+impl Phases {
+    fn new() -> Self {
+        Phases { last: Instant::now(), done: Vec::new() }
+    }
+
+    /// Ends the phase running since the last mark.
+    fn mark(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.done.push((name, now - self.last));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for Phases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (name, took)) in self.done.iter().enumerate() {
+            write!(f, "{}{name} {:.1}", if i > 0 { ", " } else { "" }, took.as_secs_f64() * 1e3)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_in_transaction(
+    conn: &Connection,
+    batch: ::arrow::record_batch::RecordBatch,
+    plan: &PersonPlan,
+    phases: &mut Phases,
+) -> Result<()> {
     {
         let mut app = conn.appender("events")?;
         app.append_record_batch(batch)?;
         app.flush()?;
     }
+    phases.mark("events");
     if !plan.deltas.is_empty() {
         let mut app = conn.appender_to_catalog_and_db("person_stage", "temp", "main")?;
         for d in &plan.deltas {
@@ -249,18 +294,9 @@ fn write_in_transaction(conn: &Connection, batch: ::arrow::record_batch::RecordB
             conn.prepare_cached(sql)?.execute([])?;
         }
     }
-    for m in &plan.merges {
-        let (p, from, into) = (m.scope.project_id.0, m.from.to_string(), m.into.to_string());
-        for (args, sql) in schema::MERGE_PERSON {
-            let mut stmt = conn.prepare_cached(sql)?;
-            match args {
-                "pfi" => stmt.execute(params![p, from, into])?,
-                "pf" => stmt.execute(params![p, from])?,
-                "tpfi" => stmt.execute(params![m.scope.tenant_id.0, p, from, into])?,
-                _ => stmt.execute(params![m.scope.tenant_id.0, p, m.distinct_id, into])?,
-            };
-        }
-    }
+    phases.mark("persons");
+    merge::apply(conn, &plan.merges)?;
+    phases.mark("merges");
     Ok(())
 }
 

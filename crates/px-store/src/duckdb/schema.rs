@@ -91,6 +91,15 @@ CREATE TEMP TABLE IF NOT EXISTS person_stage (
     set_once_props VARCHAR, set_clear VARCHAR, identified BOOLEAN, first_seen BIGINT, last_seen BIGINT
 );
 
+CREATE TEMP TABLE IF NOT EXISTS merge_stage (
+    tenant_id BIGINT, project_id BIGINT, from_id VARCHAR, final_id VARCHAR, distinct_id VARCHAR
+);
+
+CREATE TEMP TABLE IF NOT EXISTS merged_person_stage (
+    tenant_id BIGINT, project_id BIGINT, person_id VARCHAR, properties VARCHAR, identified BOOLEAN,
+    first_seen BIGINT, last_seen BIGINT, op TINYINT
+);
+
 CREATE TEMP TABLE IF NOT EXISTS distinct_id_stage (
     tenant_id BIGINT, project_id BIGINT, distinct_id VARCHAR, person_id VARCHAR, merged BOOLEAN
 );
@@ -128,41 +137,48 @@ pub const APPLY_PERSON_STAGE: [&str; 5] = [
     "DELETE FROM distinct_id_stage",
 ];
 
-/// Merges person `from` into `into` within one project: ids move, the
-/// target's properties win over the source's, the source row goes away.
-/// Each statement lists its parameters: p = project, f = from, i = into,
-/// t = tenant, d = the merged distinct id.
-pub const MERGE_PERSON: [(&str, &str); 7] = [
-    // If the target has no row yet, the source row becomes it.
-    (
-        "pfi",
-        "UPDATE persons SET person_id = $3::UUID WHERE project_id = $1 AND person_id = $2::UUID
-       AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.project_id = $1 AND p.person_id = $3::UUID)",
-    ),
-    (
-        "pfi",
-        "UPDATE persons SET
-        properties = json_merge_patch(f.properties, persons.properties)::VARCHAR,
-        is_identified = true,
-        first_seen = least(persons.first_seen, f.first_seen),
-        last_seen = greatest(persons.last_seen, f.last_seen)
-     FROM (SELECT * FROM persons WHERE project_id = $1 AND person_id = $2::UUID) f
-     WHERE persons.project_id = $1 AND persons.person_id = $3::UUID",
-    ),
-    ("pf", "DELETE FROM persons WHERE project_id = $1 AND person_id = $2::UUID"),
-    (
-        "pfi",
-        "UPDATE person_distinct_ids SET person_id = $3::UUID, merged = true WHERE project_id = $1 AND person_id = $2::UUID",
-    ),
-    ("tpdi", "INSERT OR IGNORE INTO person_distinct_ids VALUES ($1, $2, $3, $4::UUID, true)"),
-    // Events already stored for the source, and for persons merged into it
-    // earlier, now belong to the target.
-    ("pfi", "UPDATE person_overrides SET person_id = $3::UUID WHERE project_id = $1 AND person_id = $2::UUID"),
-    (
-        "tpfi",
-        "INSERT INTO person_overrides SELECT $1, $2, $3::UUID, $4::UUID WHERE NOT EXISTS
-       (SELECT 1 FROM person_overrides WHERE project_id = $2 AND old_person_id = $3::UUID)",
-    ),
+/// The persons a commit's merges involve (every source and final target:
+/// an intermediate target is the source of a later merge), for
+/// `merge::apply` to fold in memory.
+pub const MERGED_PERSONS: &str = "SELECT p.project_id, p.person_id::VARCHAR, p.tenant_id, p.properties,
+        p.is_identified, epoch_us(p.first_seen), epoch_us(p.last_seen)
+    FROM persons p
+    WHERE EXISTS (SELECT 1 FROM merge_stage s
+                  WHERE s.project_id = p.project_id AND p.person_id IN (s.from_id::UUID, s.final_id::UUID))";
+
+/// Writes back the folded person rows of `merge::apply`: op 0 deletes a
+/// merged-away row, 1 updates a target, 2 inserts a target that had no row
+/// (the source's row under the target's id).
+pub const APPLY_MERGED_PERSONS: [&str; 4] = [
+    "DELETE FROM persons USING merged_person_stage s
+     WHERE s.op = 0 AND persons.project_id = s.project_id AND persons.person_id = s.person_id::UUID",
+    "UPDATE persons SET properties = s.properties, is_identified = s.identified,
+         first_seen = make_timestamp(s.first_seen), last_seen = make_timestamp(s.last_seen)
+     FROM merged_person_stage s
+     WHERE s.op = 1 AND persons.project_id = s.project_id AND persons.person_id = s.person_id::UUID",
+    "INSERT INTO persons
+     SELECT tenant_id, project_id, person_id::UUID, properties, identified,
+            make_timestamp(first_seen), make_timestamp(last_seen)
+     FROM merged_person_stage WHERE op = 2",
+    "DELETE FROM merged_person_stage",
+];
+
+/// The rest of a commit's merges, from `merge_stage` (one row per merge:
+/// its source, the source's final person, and the id the identify or alias
+/// named): the source's ids and overrides move to the final person, the
+/// named id joins it, and the events stored for the source are overridden.
+pub const APPLY_MERGE_STAGE: [&str; 5] = [
+    "UPDATE person_distinct_ids SET person_id = s.final_id::UUID, merged = true FROM merge_stage s
+     WHERE person_distinct_ids.project_id = s.project_id AND person_distinct_ids.person_id = s.from_id::UUID",
+    "INSERT OR IGNORE INTO person_distinct_ids
+     SELECT tenant_id, project_id, distinct_id, final_id::UUID, true FROM merge_stage",
+    "UPDATE person_overrides SET person_id = s.final_id::UUID FROM merge_stage s
+     WHERE person_overrides.project_id = s.project_id AND person_overrides.person_id = s.from_id::UUID",
+    "INSERT INTO person_overrides
+     SELECT s.tenant_id, s.project_id, s.from_id::UUID, s.final_id::UUID FROM merge_stage s
+     WHERE NOT EXISTS (SELECT 1 FROM person_overrides o
+                       WHERE o.project_id = s.project_id AND o.old_person_id = s.from_id::UUID)",
+    "DELETE FROM merge_stage",
 ];
 
 /// Schema 1 to 2: the overrides of the events already stored, from the

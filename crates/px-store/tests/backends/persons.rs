@@ -110,3 +110,43 @@ async fn a_schema_1_store_gets_its_merges_back_on_open() {
     assert_eq!(stored(&store, A.project_id).await, vec![(user, 3)]);
     assert_eq!(pairs(&store, A, "SELECT 'version', max(version) FROM px_schema").await[0].1, 2);
 }
+
+#[tokio::test]
+async fn merges_chained_within_one_commit_end_as_if_applied_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
+    let with_set = |distinct: &str, secs: i64, set: serde_json::Value| {
+        let mut e = event(A, "profile", distinct, secs);
+        e.event.person_set = set.as_object().cloned();
+        e
+    };
+    store
+        .append(vec![
+            with_set("user-b", 10, serde_json::json!({"y": 2, "z": 2})),
+            with_set("user-c", 20, serde_json::json!({"z": 3, "w": 3})),
+        ])
+        .await
+        .unwrap();
+    // One commit: anon-a's person goes into user-b's, which goes into user-c's.
+    let mut identify = event(A, "identify", "user-b", 40);
+    identify.event.link = Some(PersonLink::Identify { anonymous_id: "anon-a".into() });
+    let mut alias = event(A, "alias", "user-c", 50);
+    alias.event.link = Some(PersonLink::Alias { alias: "user-b".into() });
+    let batch = vec![with_set("anon-a", 5, serde_json::json!({"x": 1, "y": 1})), identify, alias];
+    store.append(batch).await.unwrap();
+
+    let c = store.person(A, "anon-a").await.unwrap().unwrap();
+    assert_eq!(c.person_id, person_id_for(A.project_id, "user-c"));
+    assert_eq!(c.distinct_ids, ["anon-a", "user-b", "user-c"]);
+    // Each target's properties win over its source's: b over a, then c over both.
+    assert_eq!(serde_json::Value::Object(c.properties.clone()), serde_json::json!({"x": 1, "y": 2, "z": 3, "w": 3}));
+    assert!(c.is_identified);
+    assert!(c.first_seen.contains("00:00:05"), "first seen is anon-a's first event: {}", c.first_seen);
+    for gone in ["anon-a", "user-b"] {
+        let id = person(A, gone);
+        let left = pairs(&store, A, &format!("SELECT 'rows', count(*) FROM persons WHERE person_id = '{id}'")).await;
+        assert_eq!(left[0].1, 0, "{gone}'s person row is still there");
+    }
+    assert_eq!(resolved(&store, A).await, vec![(c.person_id.to_string(), 5)]);
+    assert_eq!(pending(&store).await, 2);
+}
