@@ -57,6 +57,7 @@ impl Writer {
             return Err(e.into());
         }
         self.merges_pending = false;
+        tracing::debug!(ms = self.last_squash.elapsed().as_secs_f64() * 1e3, "person merges written into the events");
         Ok(())
     }
 }
