@@ -52,6 +52,9 @@ pub struct Metrics {
     pub store_write_latency: Histogram,
     pub store_write_events: AtomicU64,
     pub store_write_failures: AtomicU64,
+    /// 1 while the last store commit failed and the drainer retries it
+    /// (acknowledged events wait in the spool); `/ready` answers 503 then.
+    pub store_failing: AtomicU64,
     pub queue_events: AtomicU64,
     pub dedupe_ids: AtomicU64,
     pub dedupe_window_secs: AtomicU64,
@@ -114,6 +117,12 @@ impl Metrics {
         self.store_write_latency.render(&mut o, "px_store_write_seconds", "Event store commit latency.");
         counter(&mut o, "px_store_write_events_total", "Events written to the event store.", &self.store_write_events);
         counter(&mut o, "px_store_write_failures_total", "Failed event store commits.", &self.store_write_failures);
+        gauge(
+            &mut o,
+            "px_store_failing",
+            "1 while event store commits fail and acknowledged events wait in the spool.",
+            &self.store_failing,
+        );
         gauge(&mut o, "px_write_queue_events", "Events waiting for the writer.", &self.queue_events);
         gauge(&mut o, "px_dedupe_ids", "Event ids remembered for deduplication.", &self.dedupe_ids);
         gauge(

@@ -402,8 +402,11 @@ impl Drainer {
                 }
                 Err(e) => {
                     self.metrics.store_write_failures.fetch_add(1, Relaxed);
+                    self.metrics.store_failing.store(1, Relaxed);
                     tracing::error!(error = %e, events = count, "event store commit failed; the events stay spooled");
                     stored = self.recover().await;
+                    self.metrics.store_failing.store(0, Relaxed);
+                    tracing::info!("event store commits work again; the spooled events are stored");
                 }
             }
             self.metrics.spool_backlog_events.fetch_sub(count as u64, Relaxed);
@@ -455,6 +458,9 @@ mod tests {
     struct Failing {
         inner: DuckDbEventStore,
         failures: AtomicUsize,
+        metrics: Arc<Metrics>,
+        /// A commit was tried while the metrics said the store was failing.
+        retried_while_failing: std::sync::atomic::AtomicBool,
     }
 
     #[async_trait::async_trait]
@@ -463,10 +469,16 @@ mod tests {
             self.inner.append(events).await
         }
         async fn append_spooled(&self, events: Vec<ScopedEvent>, through: u64) -> px_store::Result<()> {
+            if self.metrics.store_failing.load(Relaxed) == 1 {
+                self.retried_while_failing.store(true, Relaxed);
+            }
             if self.failures.fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1)).is_ok() {
                 return Err(px_store::StoreError::Unavailable("no space left on device".into()));
             }
             self.inner.append_spooled(events, through).await
+        }
+        async fn maintain(&self) -> px_store::Result<()> {
+            self.inner.maintain().await
         }
         async fn spooled_through(&self) -> px_store::Result<u64> {
             self.inner.spooled_through().await
@@ -534,8 +546,13 @@ mod tests {
     async fn a_failed_store_commit_is_redone_from_the_spool_exactly_once() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let inner = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap_or_else(|e| panic!("{e}"));
-        let store = Arc::new(Failing { inner, failures: AtomicUsize::new(2) });
         let metrics = Arc::new(Metrics::default());
+        let store = Arc::new(Failing {
+            inner,
+            failures: AtomicUsize::new(2),
+            metrics: Arc::clone(&metrics),
+            retried_while_failing: Default::default(),
+        });
         let (writer, _task) =
             start(store.clone(), config(dir.path()), Arc::clone(&metrics)).await.unwrap_or_else(|e| panic!("{e}"));
         let mut acked = 0;
@@ -552,6 +569,9 @@ mod tests {
         assert_eq!(store.count_events(SCOPE).await.unwrap_or_else(|e| panic!("{e}")), 200);
         assert_eq!(store.failures.load(Relaxed), 0, "the store never failed: the test tested nothing");
         assert!(metrics.store_write_failures.load(Relaxed) >= 2);
+        // Failing shows while the drainer retries (`/ready` answers 503), and clears.
+        assert!(store.retried_while_failing.load(Relaxed));
+        assert_eq!(metrics.store_failing.load(Relaxed), 0);
         assert_eq!(metrics.spool_backlog_events.load(Relaxed), 0);
     }
 }
