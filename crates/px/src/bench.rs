@@ -113,6 +113,36 @@ fn patch_ids(t: &Template, counter: &AtomicU64) -> Vec<u8> {
     body
 }
 
+/// The server's cumulative ack latency histogram: `(le, count)` in order.
+async fn latency_buckets(server: &Child) -> Result<Vec<(String, f64)>> {
+    let metrics = reqwest::get(format!("{}/metrics", server.base)).await?.text().await?;
+    Ok(metrics
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("px_batch_latency_seconds_bucket{le=\"")?;
+            let (le, count) = rest.split_once("\"} ")?;
+            Some((le.to_string(), count.trim().parse().ok()?))
+        })
+        .collect())
+}
+
+/// Waits until the server holds no acknowledged event outside the store
+/// (`px_spool_backlog_events` is 0), at most a minute; answers the seconds waited.
+async fn drain(server: &Child) -> Result<f64> {
+    let started = Instant::now();
+    let url = format!("{}/metrics", server.base);
+    while started.elapsed() < Duration::from_secs(60) {
+        let metrics = reqwest::get(&url).await?.text().await?;
+        let backlog =
+            metrics.lines().find_map(|l| l.strip_prefix("px_spool_backlog_events ")?.trim().parse::<f64>().ok());
+        if backlog == Some(0.0) {
+            return Ok(started.elapsed().as_secs_f64());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(anyhow!("the server still had acknowledged events outside the store after 60 s"))
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -315,7 +345,12 @@ async fn ingest(args: IngestArgs) -> Result<()> {
     )
     .await;
     let throughput = full.events as f64 / full.secs;
+    // Half load measures the steady state at that rate, not the recovery
+    // from overload: first the server stores what full load left waiting.
+    let drained = drain(&server).await?;
+    println!("backlog of the full load stored in {drained:.1} s");
     println!("half load ({:.0} events/s) for {} s ...", throughput / 2.0, args.latency_duration);
+    let before = latency_buckets(&server).await?;
     let half = load(
         &server,
         Arc::clone(&templates),
@@ -325,6 +360,17 @@ async fn ingest(args: IngestArgs) -> Result<()> {
         counter,
     )
     .await;
+    // The server's own receipt-to-ack latency over the half-load phase,
+    // as the share of requests within each histogram bound: what the
+    // server adds, against what the client measured.
+    let after = latency_buckets(&server).await?;
+    let total = after.last().map_or(0.0, |l| l.1) - before.last().map_or(0.0, |l| l.1);
+    let server_half: serde_json::Map<String, Value> = after
+        .iter()
+        .zip(&before)
+        .filter(|((le, _), _)| ["0.005", "0.01", "0.025", "0.05", "0.1"].contains(&le.as_str()))
+        .map(|((le, a), (_, b))| (format!("le_{le}s"), json!(((a - b) / total.max(1.0) * 1000.0).round() / 1000.0)))
+        .collect();
     let peak_rss = rss_mib(pid, "VmHWM:");
     let metrics = reqwest::get(format!("{}/metrics", server.base)).await?.text().await?;
     let metric =
@@ -357,6 +403,8 @@ async fn ingest(args: IngestArgs) -> Result<()> {
         "spool_write_avg_ms": (spool_write_ms * 100.0).round() / 100.0,
         "spool_events_per_write_avg": (metric("px_store_write_events_total ") / spool_writes.max(1.0)).round(),
         "duration_s": args.duration,
+        "backlog_drain_s": (drained * 10.0).round() / 10.0,
+        "server_half_load_share_within": server_half,
     });
     println!();
     println!("| measure | value |\n|---|---|");
