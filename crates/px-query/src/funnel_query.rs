@@ -139,7 +139,7 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
     sql.push(&format!("everyone AS (SELECT person_id, {bd} AS bd, {deep} AS deep "));
     sql.push(&format!("FROM ev GROUP BY person_id HAVING bool_or(steps & {entry} <> 0)), "));
     // Only listed persons need an index: when persons are only counted,
-    // that is the deep ones (fewer to sort, a smaller join).
+    // that is the deep ones (fewer to number, a smaller join).
     sql.push("p AS (SELECT *, row_number() OVER () AS idx FROM everyone");
     sql.push(if with_persons { ") " } else { " WHERE deep) " });
     let strict = q.order == FunnelOrderMode::Strict;

@@ -13,15 +13,17 @@ use uuid::Uuid;
 /// Hard cap on one page, whatever the caller asks.
 pub const MAX_PAGE: usize = 1000;
 
-const COLUMNS: &str = "e.event_id::VARCHAR, e.event, e.distinct_id, coalesce(d.person_id, e.person_id)::VARCHAR,
+const COLUMNS: &str = "e.event_id::VARCHAR, e.event, e.distinct_id, coalesce(o.person_id, e.person_id)::VARCHAR,
     e.session_id, epoch_us(e.timestamp), epoch_us(e.received_at), e.properties,
     e.url, e.host, e.path, e.title, e.referrer, e.referrer_domain, e.utm_source, e.utm_medium,
     e.utm_campaign, e.utm_term, e.utm_content, e.browser, e.browser_version, e.os, e.os_version,
     e.device_type, e.country, e.city, e.ip, e.locale, e.screen_width, e.screen_height, e.lib,
     e.lib_version, e.timestamp_clamped";
 
-const FROM: &str = "FROM events e LEFT JOIN person_distinct_ids d
-    ON d.project_id = e.project_id AND d.distinct_id = e.distinct_id";
+/// Events with their current person: merges not yet written into the
+/// events are resolved as in `{events}` (see `scoped_relations`).
+const FROM: &str = "FROM events e LEFT JOIN person_overrides o
+    ON o.project_id = e.project_id AND o.old_person_id = e.person_id";
 
 /// Builds the WHERE clause and its parameters for `q` in `scope`.
 fn filters(scope: ProjectScope, q: &EventQuery, with_cursor: bool) -> (String, Vec<DbValue>) {
@@ -36,7 +38,7 @@ fn filters(scope: ProjectScope, q: &EventQuery, with_cursor: bool) -> (String, V
         args.push(DbValue::Text(d.clone()));
     }
     if let Some(p) = q.person_id {
-        sql.push_str(" AND coalesce(d.person_id, e.person_id) = ?::UUID");
+        sql.push_str(" AND coalesce(o.person_id, e.person_id) = ?::UUID");
         args.push(DbValue::Text(p.to_string()));
     }
     if let Some(a) = q.after {
