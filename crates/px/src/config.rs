@@ -78,9 +78,18 @@ pub struct StoreConfig {
     /// and read cached up to it (its own default is 80% of RAM), so it is
     /// most of the server's memory; the default keeps `px serve` under
     /// 1 GiB while ingesting. Larger queries spill to disk past it.
+    /// `"none"` leaves DuckDB's own default; read it with
+    /// [`StoreConfig::memory_limit`].
     pub duckdb_memory_limit: Option<String>,
     /// Analytics queries running longer are stopped (answered 503).
     pub query_timeout_secs: u64,
+}
+
+impl StoreConfig {
+    /// The limit to give DuckDB, if any.
+    pub fn memory_limit(&self) -> Option<&str> {
+        self.duckdb_memory_limit.as_deref().filter(|l| !l.eq_ignore_ascii_case("none"))
+    }
 }
 
 impl Default for StoreConfig {
@@ -283,6 +292,9 @@ mod tests {
         assert_eq!(c.store.query_timeout_secs, 60);
         assert_eq!(c.server.bind.to_string(), "127.0.0.1");
         assert_eq!(c.data_dir, PathBuf::from("./px-data"));
+        assert_eq!(c.store.memory_limit(), Some("512MB"));
+        let c = load(Some(Path::new("/dev/null")), &env(&[("PX_STORE__DUCKDB_MEMORY_LIMIT", "none")])).unwrap();
+        assert_eq!(c.store.memory_limit(), None, "\"none\" leaves DuckDB's own limit");
     }
 
     #[test]

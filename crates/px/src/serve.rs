@@ -43,7 +43,7 @@ pub async fn open_meta(config: &PxConfig) -> Result<Arc<dyn MetaStore>> {
 pub async fn open_stores(config: &PxConfig) -> Result<Stores> {
     let meta = open_meta(config).await?;
     let path = config.events_db();
-    let limit = config.store.duckdb_memory_limit.clone();
+    let limit = config.store.memory_limit().map(str::to_string);
     let events = tokio::task::spawn_blocking(move || DuckDbEventStore::open(&path, limit.as_deref())).await??;
     let events = events.with_query_timeout(std::time::Duration::from_secs(config.store.query_timeout_secs));
     // Events a crashed server acknowledged but had not stored yet: every
