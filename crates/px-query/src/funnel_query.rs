@@ -51,7 +51,8 @@ fn mask_sql<'a>(matchers: impl IntoIterator<Item = (&'a str, &'a [Filter])>) -> 
     // (event, filters as JSON to compare them, filters, mask) in first-seen order.
     let mut groups: Vec<(&str, String, &[Filter], i64)> = Vec::new();
     for (i, (event, filters)) in matchers.into_iter().enumerate() {
-        let key = serde_json::to_string(filters).unwrap_or_default();
+        // Filters that cannot be compared never share a test.
+        let key = serde_json::to_string(filters).unwrap_or_else(|_| format!("#{i}"));
         match groups.iter_mut().find(|g| g.0 == event && g.1 == key) {
             Some(g) => g.3 |= 1 << i,
             None => groups.push((event, key, filters, 1 << i)),

@@ -21,7 +21,7 @@ use super::schema;
 use crate::Result;
 use crate::persons::PersonMerge;
 use duckdb::{Connection, params};
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use px_core::ProjectId;
 use serde_json::Value;
 use uuid::Uuid;
@@ -45,11 +45,17 @@ pub fn apply(conn: &Connection, merges: &[PersonMerge]) -> Result<()> {
     for m in merges {
         target.insert((m.scope.project_id, m.from), m.into);
     }
-    let last = |p: ProjectId, mut person: Uuid| {
-        while let Some(next) = target.get(&(p, person)) {
-            person = *next;
+    // A chain is at most as long as the list; a longer walk means a cycle,
+    // which the person graph never plans: refuse it rather than spin
+    // while holding the writer.
+    let last = |p: ProjectId, mut person: Uuid| -> Result<Uuid> {
+        for _ in 0..=merges.len() {
+            match target.get(&(p, person)) {
+                Some(next) => person = *next,
+                None => return Ok(person),
+            }
         }
-        person
+        Err(crate::StoreError::Internal(format!("person merges form a cycle through {person}")))
     };
     {
         let mut app = conn.appender_to_catalog_and_db("merge_stage", "temp", "main")?;
@@ -59,7 +65,7 @@ pub fn apply(conn: &Connection, merges: &[PersonMerge]) -> Result<()> {
                 m.scope.tenant_id.0,
                 p.0,
                 m.from.to_string(),
-                last(p, m.into).to_string(),
+                last(p, m.into)?.to_string(),
                 m.distinct_id,
             ])?;
         }
@@ -83,11 +89,13 @@ fn merge_person_rows(conn: &Connection, merges: &[PersonMerge]) -> Result<()> {
             let id: String = r.get(1)?;
             let person = Uuid::parse_str(&id).map_err(|e| crate::StoreError::Internal(format!("person id: {e}")))?;
             let properties: String = r.get(3)?;
+            let properties = serde_json::from_str(&properties)
+                .map_err(|e| crate::StoreError::Internal(format!("properties of person {id}: {e}")))?;
             rows.insert(
                 (ProjectId(r.get(0)?), person),
                 Row {
                     tenant_id: r.get(2)?,
-                    properties: serde_json::from_str(&properties).unwrap_or(Value::Object(Default::default())),
+                    properties,
                     identified: r.get(4)?,
                     first_seen: r.get(5)?,
                     last_seen: r.get(6)?,
@@ -95,10 +103,14 @@ fn merge_person_rows(conn: &Connection, merges: &[PersonMerge]) -> Result<()> {
             );
         }
     }
-    let before: Vec<(ProjectId, Uuid)> = rows.keys().copied().collect();
+    // Each row read, with its tenant (a deleted row's stage line needs it).
+    let before: HashMap<(ProjectId, Uuid), i64> = rows.iter().map(|(k, r)| (*k, r.tenant_id)).collect();
+    // Rows the fold changed: only those are written back.
+    let mut changed: HashSet<(ProjectId, Uuid)> = HashSet::new();
     for m in merges {
         let p = m.scope.project_id;
         let Some(from) = rows.remove(&(p, m.from)) else { continue };
+        changed.insert((p, m.into));
         match rows.get_mut(&(p, m.into)) {
             None => {
                 rows.insert((p, m.into), from);
@@ -115,13 +127,13 @@ fn merge_person_rows(conn: &Connection, merges: &[PersonMerge]) -> Result<()> {
     }
     // 0: the row goes away, 1: it changes, 2: it is new (a renamed row).
     let mut app = conn.appender_to_catalog_and_db("merged_person_stage", "temp", "main")?;
-    for key in &before {
+    for (key, tenant) in &before {
         if !rows.contains_key(key) {
-            app.append_row(params![0i64, key.0.0, key.1.to_string(), "", false, 0i64, 0i64, 0i8])?;
+            app.append_row(params![tenant, key.0.0, key.1.to_string(), "", false, 0i64, 0i64, 0i8])?;
         }
     }
-    for (key, row) in &rows {
-        let op: i8 = if before.contains(key) { 1 } else { 2 };
+    for (key, row) in rows.iter().filter(|(key, _)| changed.contains(*key)) {
+        let op: i8 = if before.contains_key(key) { 1 } else { 2 };
         app.append_row(params![
             row.tenant_id,
             key.0.0,

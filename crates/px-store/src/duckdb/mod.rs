@@ -34,6 +34,8 @@ struct Writer {
     /// last squash.
     merges_pending: bool,
     last_squash: Instant,
+    /// The last squash failed (it is then retried less often).
+    squash_failed: bool,
 }
 
 /// Under steady ingestion, pending person merges are written into the
@@ -47,6 +49,7 @@ impl Writer {
     /// that `{events}` has no override to look up (see `person_overrides`).
     fn squash(&mut self) -> Result<()> {
         self.last_squash = Instant::now();
+        self.squash_failed = true;
         self.conn.execute_batch("BEGIN TRANSACTION")?;
         let done = self.conn.execute_batch(schema::SQUASH_PERSONS).and_then(|()| {
             self.conn.execute_batch(schema::SQUASH_FORGET)?;
@@ -56,6 +59,7 @@ impl Writer {
             let _ = self.conn.execute_batch("ROLLBACK");
             return Err(e.into());
         }
+        self.squash_failed = false;
         self.merges_pending = false;
         tracing::debug!(ms = self.last_squash.elapsed().as_secs_f64() * 1e3, "person merges written into the events");
         Ok(())
@@ -113,12 +117,17 @@ impl DuckDbEventStore {
             }
             Some(_) => {}
         }
-        let graph = PersonGraph::load(read::person_overrides(&conn)?, read::identified_persons(&conn)?);
+        let graph = PersonGraph::load(read::merged_distinct_ids(&conn)?, read::identified_persons(&conn)?);
         let reader_root = conn.try_clone()?;
         let pending: i64 = conn.query_row("SELECT count(*) FROM person_overrides", [], |r| r.get(0))?;
-        let mut writer = Writer { conn, graph, merges_pending: pending > 0, last_squash: Instant::now() };
-        if writer.merges_pending {
-            writer.squash()?;
+        let mut writer =
+            Writer { conn, graph, merges_pending: pending > 0, last_squash: Instant::now(), squash_failed: false };
+        if writer.merges_pending
+            && let Err(e) = writer.squash()
+        {
+            // Queries resolve pending merges anyway: a failed squash must
+            // not keep the store closed.
+            tracing::warn!(error = %e, "writing person merges into the events failed; will retry");
         }
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
@@ -320,7 +329,9 @@ impl EventStore for DuckDbEventStore {
         let writer = Arc::clone(&self.writer);
         tokio::task::spawn_blocking(move || {
             let mut w = writer.lock();
-            if w.merges_pending { w.squash() } else { Ok(()) }
+            // A squash that failed is retried at most once per `SQUASH_EVERY`.
+            let due = !w.squash_failed || w.last_squash.elapsed() >= SQUASH_EVERY;
+            if w.merges_pending && due { w.squash() } else { Ok(()) }
         })
         .await?
     }

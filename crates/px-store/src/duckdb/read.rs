@@ -225,7 +225,7 @@ pub fn recent_event_ids(conn: &Connection, since: Micros, limit: usize) -> Resul
 }
 
 /// Stored `(project, distinct id, person)` rows, for loading the graph.
-pub fn person_overrides(conn: &Connection) -> Result<Vec<(ProjectId, String, Uuid)>> {
+pub fn merged_distinct_ids(conn: &Connection) -> Result<Vec<(ProjectId, String, Uuid)>> {
     let mut stmt =
         conn.prepare("SELECT project_id, distinct_id, person_id::VARCHAR FROM person_distinct_ids WHERE merged")?;
     let rows = stmt

@@ -143,19 +143,23 @@ pub const APPLY_PERSON_STAGE: [&str; 5] = [
 pub const MERGED_PERSONS: &str = "SELECT p.project_id, p.person_id::VARCHAR, p.tenant_id, p.properties,
         p.is_identified, epoch_us(p.first_seen), epoch_us(p.last_seen)
     FROM persons p
-    WHERE EXISTS (SELECT 1 FROM merge_stage s
-                  WHERE s.project_id = p.project_id AND p.person_id IN (s.from_id::UUID, s.final_id::UUID))";
+    JOIN (SELECT DISTINCT tenant_id, project_id, id::UUID AS id FROM
+            (SELECT tenant_id, project_id, from_id AS id FROM merge_stage
+             UNION ALL SELECT tenant_id, project_id, final_id FROM merge_stage)) s
+      ON s.tenant_id = p.tenant_id AND s.project_id = p.project_id AND s.id = p.person_id";
 
 /// Writes back the folded person rows of `merge::apply`: op 0 deletes a
 /// merged-away row, 1 updates a target, 2 inserts a target that had no row
 /// (the source's row under the target's id).
 pub const APPLY_MERGED_PERSONS: [&str; 4] = [
     "DELETE FROM persons USING merged_person_stage s
-     WHERE s.op = 0 AND persons.project_id = s.project_id AND persons.person_id = s.person_id::UUID",
+     WHERE s.op = 0 AND persons.tenant_id = s.tenant_id AND persons.project_id = s.project_id
+       AND persons.person_id = s.person_id::UUID",
     "UPDATE persons SET properties = s.properties, is_identified = s.identified,
          first_seen = make_timestamp(s.first_seen), last_seen = make_timestamp(s.last_seen)
      FROM merged_person_stage s
-     WHERE s.op = 1 AND persons.project_id = s.project_id AND persons.person_id = s.person_id::UUID",
+     WHERE s.op = 1 AND persons.tenant_id = s.tenant_id AND persons.project_id = s.project_id
+       AND persons.person_id = s.person_id::UUID",
     "INSERT INTO persons
      SELECT tenant_id, project_id, person_id::UUID, properties, identified,
             make_timestamp(first_seen), make_timestamp(last_seen)
@@ -169,15 +173,20 @@ pub const APPLY_MERGED_PERSONS: [&str; 4] = [
 /// named id joins it, and the events stored for the source are overridden.
 pub const APPLY_MERGE_STAGE: [&str; 5] = [
     "UPDATE person_distinct_ids SET person_id = s.final_id::UUID, merged = true FROM merge_stage s
-     WHERE person_distinct_ids.project_id = s.project_id AND person_distinct_ids.person_id = s.from_id::UUID",
+     WHERE person_distinct_ids.tenant_id = s.tenant_id AND person_distinct_ids.project_id = s.project_id
+       AND person_distinct_ids.person_id = s.from_id::UUID",
     "INSERT OR IGNORE INTO person_distinct_ids
      SELECT tenant_id, project_id, distinct_id, final_id::UUID, true FROM merge_stage",
     "UPDATE person_overrides SET person_id = s.final_id::UUID FROM merge_stage s
-     WHERE person_overrides.project_id = s.project_id AND person_overrides.person_id = s.from_id::UUID",
+     WHERE person_overrides.tenant_id = s.tenant_id AND person_overrides.project_id = s.project_id
+       AND person_overrides.person_id = s.from_id::UUID",
+    // One row per old person, whatever the stage holds: a second row would
+    // double that person's events in every query.
     "INSERT INTO person_overrides
-     SELECT s.tenant_id, s.project_id, s.from_id::UUID, s.final_id::UUID FROM merge_stage s
-     WHERE NOT EXISTS (SELECT 1 FROM person_overrides o
-                       WHERE o.project_id = s.project_id AND o.old_person_id = s.from_id::UUID)",
+     SELECT s.tenant_id, s.project_id, s.from_id::UUID, any_value(s.final_id)::UUID FROM merge_stage s
+     WHERE NOT EXISTS (SELECT 1 FROM person_overrides o WHERE o.tenant_id = s.tenant_id
+                       AND o.project_id = s.project_id AND o.old_person_id = s.from_id::UUID)
+     GROUP BY ALL",
     "DELETE FROM merge_stage",
 ];
 
@@ -187,7 +196,8 @@ pub const APPLY_MERGE_STAGE: [&str; 5] = [
 /// persons).
 pub const BACKFILL_PERSON_OVERRIDES: &str = "INSERT INTO person_overrides
     SELECT e.tenant_id, e.project_id, e.person_id, any_value(d.person_id)
-    FROM events e JOIN person_distinct_ids d ON d.project_id = e.project_id AND d.distinct_id = e.distinct_id
+    FROM events e JOIN person_distinct_ids d
+      ON d.tenant_id = e.tenant_id AND d.project_id = e.project_id AND d.distinct_id = e.distinct_id
     WHERE d.merged AND e.person_id <> d.person_id
     GROUP BY ALL";
 
