@@ -113,29 +113,33 @@ fn patch_ids(t: &Template, counter: &AtomicU64) -> Vec<u8> {
     body
 }
 
+/// The server's `/metrics` text.
+async fn scrape(server: &Child) -> Result<String> {
+    Ok(reqwest::get(format!("{}/metrics", server.base)).await?.text().await?)
+}
+
+/// The value of the unlabelled metric `name` in `/metrics` text.
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
 /// The server's cumulative ack latency histogram: `(le, count)` in order.
-async fn latency_buckets(server: &Child) -> Result<Vec<(String, f64)>> {
-    let metrics = reqwest::get(format!("{}/metrics", server.base)).await?.text().await?;
-    Ok(metrics
-        .lines()
+fn latency_buckets(text: &str) -> Vec<(String, f64)> {
+    text.lines()
         .filter_map(|l| {
             let rest = l.strip_prefix("px_batch_latency_seconds_bucket{le=\"")?;
             let (le, count) = rest.split_once("\"} ")?;
             Some((le.to_string(), count.trim().parse().ok()?))
         })
-        .collect())
+        .collect()
 }
 
 /// Waits until the server holds no acknowledged event outside the store
 /// (`px_spool_backlog_events` is 0), at most a minute; answers the seconds waited.
 async fn drain(server: &Child) -> Result<f64> {
     let started = Instant::now();
-    let url = format!("{}/metrics", server.base);
     while started.elapsed() < Duration::from_secs(60) {
-        let metrics = reqwest::get(&url).await?.text().await?;
-        let backlog =
-            metrics.lines().find_map(|l| l.strip_prefix("px_spool_backlog_events ")?.trim().parse::<f64>().ok());
-        if backlog == Some(0.0) {
+        if metric(&scrape(server).await?, "px_spool_backlog_events") == Some(0.0) {
             return Ok(started.elapsed().as_secs_f64());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -350,7 +354,7 @@ async fn ingest(args: IngestArgs) -> Result<()> {
     let drained = drain(&server).await?;
     println!("backlog of the full load stored in {drained:.1} s");
     println!("half load ({:.0} events/s) for {} s ...", throughput / 2.0, args.latency_duration);
-    let before = latency_buckets(&server).await?;
+    let before = latency_buckets(&scrape(&server).await?);
     let half = load(
         &server,
         Arc::clone(&templates),
@@ -363,7 +367,7 @@ async fn ingest(args: IngestArgs) -> Result<()> {
     // The server's own receipt-to-ack latency over the half-load phase,
     // as the share of requests within each histogram bound: what the
     // server adds, against what the client measured.
-    let after = latency_buckets(&server).await?;
+    let after = latency_buckets(&scrape(&server).await?);
     let total = after.last().map_or(0.0, |l| l.1) - before.last().map_or(0.0, |l| l.1);
     let server_half: serde_json::Map<String, Value> = after
         .iter()
@@ -372,14 +376,13 @@ async fn ingest(args: IngestArgs) -> Result<()> {
         .map(|((le, a), (_, b))| (format!("le_{le}s"), json!(((a - b) / total.max(1.0) * 1000.0).round() / 1000.0)))
         .collect();
     let peak_rss = rss_mib(pid, "VmHWM:");
-    let metrics = reqwest::get(format!("{}/metrics", server.base)).await?.text().await?;
-    let metric =
-        |name: &str| metrics.lines().find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok()).unwrap_or(0.0);
-    let commits = metric("px_store_write_seconds_count ");
-    let commit_ms = metric("px_store_write_seconds_sum ") / commits.max(1.0) * 1000.0;
-    let events_per_commit = metric("px_store_write_events_total ") / commits.max(1.0);
-    let spool_writes = metric("px_spool_write_seconds_count ");
-    let spool_write_ms = metric("px_spool_write_seconds_sum ") / spool_writes.max(1.0) * 1000.0;
+    let metrics = scrape(&server).await?;
+    let value = |name: &str| metric(&metrics, name).unwrap_or(0.0);
+    let commits = value("px_store_write_seconds_count");
+    let commit_ms = value("px_store_write_seconds_sum") / commits.max(1.0) * 1000.0;
+    let events_per_commit = value("px_store_write_events_total") / commits.max(1.0);
+    let spool_writes = value("px_spool_write_seconds_count");
+    let spool_write_ms = value("px_spool_write_seconds_sum") / spool_writes.max(1.0) * 1000.0;
 
     let report = json!({
         "bench": "ingest",
@@ -401,7 +404,7 @@ async fn ingest(args: IngestArgs) -> Result<()> {
         "events_per_commit_avg": events_per_commit.round(),
         "spool_writes": spool_writes,
         "spool_write_avg_ms": (spool_write_ms * 100.0).round() / 100.0,
-        "spool_events_per_write_avg": (metric("px_store_write_events_total ") / spool_writes.max(1.0)).round(),
+        "spool_events_per_write_avg": (value("px_store_write_events_total") / spool_writes.max(1.0)).round(),
         "duration_s": args.duration,
         "backlog_drain_s": (drained * 10.0).round() / 10.0,
         "server_half_load_share_within": server_half,

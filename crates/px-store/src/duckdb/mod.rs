@@ -51,10 +51,10 @@ impl Writer {
         self.last_squash = Instant::now();
         self.squash_failed = true;
         self.conn.execute_batch("BEGIN TRANSACTION")?;
-        let done = self.conn.execute_batch(schema::SQUASH_PERSONS).and_then(|()| {
-            self.conn.execute_batch(schema::SQUASH_FORGET)?;
-            self.conn.execute_batch("COMMIT")
-        });
+        let done = schema::SQUASH_PERSONS
+            .iter()
+            .try_for_each(|sql| self.conn.execute_batch(sql))
+            .and_then(|()| self.conn.execute_batch("COMMIT"));
         if let Err(e) = done {
             let _ = self.conn.execute_batch("ROLLBACK");
             return Err(e.into());

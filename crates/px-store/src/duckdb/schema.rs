@@ -202,7 +202,9 @@ pub const BACKFILL_PERSON_OVERRIDES: &str = "INSERT INTO person_overrides
     GROUP BY ALL";
 
 /// Writes the pending merges into the events and forgets them: see
-/// `person_overrides`. One transaction with [`SQUASH_FORGET`].
-pub const SQUASH_PERSONS: &str = "UPDATE events SET person_id = o.person_id FROM person_overrides o
-    WHERE events.tenant_id = o.tenant_id AND events.project_id = o.project_id AND events.person_id = o.old_person_id";
-pub const SQUASH_FORGET: &str = "DELETE FROM person_overrides";
+/// `person_overrides`. One transaction.
+pub const SQUASH_PERSONS: [&str; 2] = [
+    "UPDATE events SET person_id = o.person_id FROM person_overrides o
+     WHERE events.tenant_id = o.tenant_id AND events.project_id = o.project_id AND events.person_id = o.old_person_id",
+    "DELETE FROM person_overrides",
+];
