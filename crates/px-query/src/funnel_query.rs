@@ -42,44 +42,82 @@ pub fn spec(q: &FunnelQuery) -> Result<FunnelSpec> {
     })
 }
 
-/// The bit mask of the matchers (steps or exclusions, bit `i` for the
-/// `i`-th) that an event matches, as one SQL expression. Matchers with the
-/// same event and filters share one test, and the unfiltered ones are a
-/// single `CASE` on the event name: with a `CASE` per step, a 20-step
-/// funnel spent 355 ms of its statement on the masks, with one 115 ms.
-fn mask_sql<'a>(matchers: impl IntoIterator<Item = (&'a str, &'a [Filter])>) -> Sql {
-    // (event, filters as JSON to compare them, filters, mask) in first-seen order.
-    let mut groups: Vec<(&str, String, &[Filter], i64)> = Vec::new();
-    for (i, (event, filters)) in matchers.into_iter().enumerate() {
-        // Filters that cannot be compared never share a test.
-        let key = serde_json::to_string(filters).unwrap_or_else(|_| format!("#{i}"));
-        match groups.iter_mut().find(|g| g.0 == event && g.1 == key) {
-            Some(g) => g.3 |= 1 << i,
-            None => groups.push((event, key, filters, 1 << i)),
+/// One matcher of a funnel: a step or an exclusion, as event and filters.
+type Matcher<'a> = (&'a str, &'a [Filter]);
+
+/// Filtered matchers sharing one test: event, filters as JSON (to compare
+/// them), filters, and the bits of the matchers.
+type FilteredTest<'a> = (&'a str, String, &'a [Filter], i64);
+
+/// The step and exclusion bit masks of each event (bit `i` for the `i`-th
+/// step or exclusion), as a join and two SQL expressions.
+///
+/// Every event name the funnel names is a row of a `VALUES` list joined on
+/// the event name, carrying the masks of the unfiltered matchers of that
+/// name; a filtered matcher adds its bit with a `CASE` on the joined rows.
+/// On 100M events the join keeps the rows of four event names in 0.6 s
+/// where `e.event IN (...)` took 1.5 s: DuckDB pushes the join's keys
+/// into the scan, while an `IN` list is tested row by row. Strict funnels
+/// need every event (any event between two steps breaks them): there the
+/// join is a left join and unnamed events have no bits.
+fn masks_sql(steps: &[Matcher<'_>], exclusions: &[Matcher<'_>], strict: bool) -> (Sql, Sql, Sql) {
+    // (event, plain step mask, plain exclusion mask) in first-seen order.
+    let mut names: Vec<(&str, i64, i64)> = Vec::new();
+    // Per kind: steps, exclusions.
+    let mut filtered: [Vec<FilteredTest<'_>>; 2] = [Vec::new(), Vec::new()];
+    for (kind, matchers) in [steps, exclusions].into_iter().enumerate() {
+        for (i, &(event, filters)) in matchers.iter().enumerate() {
+            let at = match names.iter().position(|n| n.0 == event) {
+                Some(at) => at,
+                None => {
+                    names.push((event, 0, 0));
+                    names.len() - 1
+                }
+            };
+            if filters.is_empty() {
+                if kind == 0 {
+                    names[at].1 |= 1 << i
+                } else {
+                    names[at].2 |= 1 << i
+                }
+                continue;
+            }
+            // Matchers with the same event and filters share one test;
+            // filters that cannot be compared never do.
+            let key = serde_json::to_string(filters).unwrap_or_else(|_| format!("#{kind}.{i}"));
+            match filtered[kind].iter_mut().find(|g| g.0 == event && g.1 == key) {
+                Some(g) => g.3 |= 1 << i,
+                None => filtered[kind].push((event, key, filters, 1 << i)),
+            }
         }
     }
-    let (plain, filtered): (Vec<_>, Vec<_>) = groups.into_iter().partition(|g| g.2.is_empty());
-    let mut s = Sql::new();
-    if plain.is_empty() {
-        s.push("0");
-    } else {
-        s.push("CASE e.event");
-        for (event, _, _, mask) in plain {
-            s.push(" WHEN ").bind(event).push(&format!(" THEN {mask}"));
+    let mut join = Sql::new();
+    join.push(if strict { " LEFT JOIN (VALUES " } else { " JOIN (VALUES " });
+    for (i, (event, steps, excl)) in names.iter().enumerate() {
+        join.push(if i > 0 { ", (" } else { "(" }).bind(*event);
+        join.push(&format!("::VARCHAR, {steps}::BIGINT, {excl}::BIGINT)"));
+    }
+    join.push(") AS m(event, steps, excl) ON m.event = e.event");
+    let [step_tests, excl_tests] = filtered;
+    let expr = |column: &str, tests: Vec<FilteredTest<'_>>| {
+        let mut s = Sql::new();
+        s.push(&format!("(coalesce(m.{column}, 0)"));
+        for (event, _, filters, mask) in tests {
+            s.push(" + (CASE WHEN e.event = ").bind(event).push(" AND ").append(filter::to_sql(filters));
+            s.push(&format!(" THEN {mask} ELSE 0 END)"));
         }
-        s.push(" ELSE 0 END");
-    }
-    for (event, _, filters, mask) in filtered {
-        s.push(" + (CASE WHEN e.event = ").bind(event).push(" AND ").append(filter::to_sql(filters));
-        s.push(&format!(" THEN {mask} ELSE 0 END)"));
-    }
-    s
+        s.push(")");
+        s
+    };
+    (join, expr("steps", step_tests), expr("excl", excl_tests))
 }
 
 /// The statement gathering the funnel's rows; with `with_persons`, also
 /// each person's id and breakdown value.
 fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
-    let mask = mask_sql(q.steps.iter().map(|s| (s.event.as_str(), s.filters.as_slice())));
+    let steps: Vec<Matcher<'_>> = q.steps.iter().map(|s| (s.event.as_str(), s.filters.as_slice())).collect();
+    let exclusions: Vec<Matcher<'_>> = q.exclusions.iter().map(|x| (x.event.as_str(), x.filters.as_slice())).collect();
+    let (join, step_mask, excl_mask) = masks_sql(&steps, &exclusions, q.order == FunnelOrderMode::Strict);
     let all_filters = q
         .steps
         .iter()
@@ -91,30 +129,13 @@ fn gather_sql(q: &FunnelQuery, tf: &TimeFrame, with_persons: bool) -> Sql {
     // strict funnels. Leaving it out elsewhere keeps the gathered rows narrow.
     let needs_id = q.breakdown.is_some() || q.order == FunnelOrderMode::Strict;
     ev.push("SELECT e.person_id, epoch_us(e.timestamp) AS ts, ");
-    ev.push(if needs_id { "e.event_id, (" } else { "(" }).append(mask).push(")::BIGINT AS steps, ");
+    ev.push(if needs_id { "e.event_id, " } else { "" }).append(step_mask).push(" AS steps, ");
     if !q.exclusions.is_empty() {
-        let excl = mask_sql(q.exclusions.iter().map(|x| (x.event.as_str(), x.filters.as_slice())));
-        ev.push("(").append(excl).push(")::BIGINT AS excl, ");
+        ev.append(excl_mask).push(" AS excl, ");
     }
     ev.append(breakdown_sql(q.breakdown.as_ref()));
-    ev.append(from_events(all_filters, q.breakdown.as_ref()));
+    ev.append(from_events(all_filters, q.breakdown.as_ref())).append(join);
     ev.push(" WHERE ").append(tf.where_sql()).push(" AND ").append(filter::to_sql(&q.common.filters));
-    if q.order != FunnelOrderMode::Strict {
-        // Strict funnels need every event (any event between steps breaks
-        // them); the others only the events that can match.
-        ev.push(" AND e.event IN (");
-        let mut names: Vec<&str> = q.steps.iter().map(|s| s.event.as_str()).collect();
-        names.extend(q.exclusions.iter().map(|x| x.event.as_str()));
-        names.sort_unstable();
-        names.dedup();
-        for (i, n) in names.into_iter().enumerate() {
-            if i > 0 {
-                ev.push(", ");
-            }
-            ev.bind(n);
-        }
-        ev.push(")");
-    }
     // A person enters with step 1, or with any step when the order is free.
     let entry = if q.order == FunnelOrderMode::Unordered { (1i64 << q.steps.len()) - 1 } else { 1 };
     // Persons get a dense index, in no particular order (ordering it by

@@ -26,8 +26,8 @@ pub struct QueryArgs {
     #[arg(long, default_value = "px-bench-data")]
     data_dir: PathBuf,
     /// Timed runs per query (after one warm-up run).
-    #[arg(long, default_value_t = 5)]
-    runs: usize,
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
+    runs: u16,
     /// Time this SQL instead (it may read `{events}`, `{events_no_person}`,
     /// `{persons}`, `{distinct_ids}`): for working on the generated SQL.
     #[arg(long)]
