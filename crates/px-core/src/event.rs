@@ -132,9 +132,10 @@ pub struct Event {
     pub event_id: Uuid,
     pub event: String,
     pub distinct_id: String,
-    /// The person at ingest time: a UUIDv5 of project and distinct id. Merges
-    /// made later by identify/alias are resolved at query time through the
-    /// person-distinct-id table, so ingestion never waits on a lookup.
+    /// The person at ingest time: a UUIDv5 of project and distinct id, or
+    /// the person an earlier identify/alias merged that id into. Merges made
+    /// later are resolved at query time (`person_overrides`) until the
+    /// store writes them into the events.
     pub person_id: Uuid,
     /// Client session, or the server-side session when the client sent none
     /// (filled by the sessionize stage; `None` only before that stage).

@@ -45,12 +45,30 @@ struct Writer {
 const SQUASH_EVERY: Duration = Duration::from_secs(60);
 
 impl Writer {
+    /// Starts a transaction. A transaction left open on the connection (its
+    /// `ROLLBACK` failed) would fail every later `BEGIN` and so every later
+    /// commit until a restart; the writer then starts over on a new
+    /// connection to the same database, and dropping the old one discards
+    /// whatever it held.
+    fn begin(&mut self) -> Result<()> {
+        if self.conn.execute_batch("BEGIN TRANSACTION").is_ok() {
+            return Ok(());
+        }
+        let fresh = self.conn.try_clone()?;
+        // Its own temporary staging tables.
+        fresh.execute_batch(schema::DDL)?;
+        fresh.execute_batch("BEGIN TRANSACTION")?;
+        tracing::warn!("the store's writer connection had a transaction open; continuing on a new connection");
+        self.conn = fresh;
+        Ok(())
+    }
+
     /// Writes pending person merges into the events, in one transaction, so
     /// that `{events}` has no override to look up (see `person_overrides`).
     fn squash(&mut self) -> Result<()> {
         self.last_squash = Instant::now();
         self.squash_failed = true;
-        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        self.begin()?;
         let done = schema::SQUASH_PERSONS
             .iter()
             .try_for_each(|sql| self.conn.execute_batch(sql))
@@ -147,8 +165,8 @@ impl DuckDbEventStore {
     /// gateway against. Not for production writes (persons would drift).
     pub fn append_events_only(&self, events: &[ScopedEvent]) -> Result<()> {
         let batch = arrow::to_record_batch(events).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
-        let w = self.writer.lock();
-        w.conn.execute_batch("BEGIN TRANSACTION")?;
+        let mut w = self.writer.lock();
+        w.begin()?;
         let appended = (|| -> Result<()> {
             let mut app = w.conn.appender("events")?;
             app.append_record_batch(batch)?;
@@ -190,7 +208,7 @@ fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>, spooled_through
     let batch = arrow::to_record_batch(&events).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
     let merges = !plan.merges.is_empty();
     phases.mark("prepare");
-    w.conn.execute_batch("BEGIN TRANSACTION")?;
+    w.begin()?;
     let written = write_in_transaction(&w.conn, batch, &plan, &mut phases).and_then(|()| match spooled_through {
         Some(through) => {
             Ok(w.conn.prepare_cached("UPDATE px_spool SET through = ?")?.execute(params![through]).map(drop)?)
@@ -382,5 +400,46 @@ impl EventStore for DuckDbEventStore {
 
     async fn count_events(&self, scope: ProjectScope) -> Result<u64> {
         self.read(move |c| read::count_events(c, scope)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn a_transaction_left_open_does_not_stop_later_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
+        let scope = ProjectScope { tenant_id: px_core::TenantId(1), project_id: ProjectId(1) };
+        let event = |distinct_id: &str| ScopedEvent {
+            scope,
+            event: px_core::event::Event {
+                event_id: Uuid::new_v4(),
+                event: "page_view".into(),
+                distinct_id: distinct_id.into(),
+                person_id: px_core::event::person_id_for(scope.project_id, distinct_id),
+                session_id: None,
+                timestamp: 1_700_000_000_000_000,
+                received_at: 1_700_000_000_000_000,
+                properties: serde_json::Map::new(),
+                person_set: None,
+                person_set_once: None,
+                link: None,
+                enrichment: px_core::Enrichment::default(),
+                timestamp_clamped: false,
+            },
+        };
+        // What a failed ROLLBACK leaves behind: an open transaction holding a write.
+        {
+            let w = store.writer.lock();
+            w.conn.execute_batch("BEGIN TRANSACTION; UPDATE px_spool SET through = 99").unwrap();
+        }
+        store.append(vec![event("a")]).await.unwrap();
+        store.append(vec![event("b")]).await.unwrap();
+        assert_eq!(store.count_events(scope).await.unwrap(), 2);
+        // The abandoned write was discarded, not committed.
+        assert_eq!(store.spooled_through().await.unwrap(), 0);
     }
 }
