@@ -187,3 +187,34 @@ pub trait EventStore: Send + Sync {
     /// User input must reach it only as `params` (bound to `?` in order).
     async fn query(&self, scope: ProjectScope, sql: String, params: Vec<SqlParam>) -> Result<Vec<RecordBatch>>;
 }
+
+/// A bare event for this crate's unit tests (the integration tests use
+/// `px_testkit`, which depends on this crate). Its person is left nil: the
+/// person graph sets it when the event is planned.
+#[cfg(test)]
+pub(crate) fn test_event(
+    scope: px_core::ProjectScope,
+    name: &str,
+    distinct_id: &str,
+    link: Option<px_core::event::PersonLink>,
+    ts: px_core::time::Micros,
+) -> ScopedEvent {
+    ScopedEvent {
+        scope,
+        event: px_core::Event {
+            event_id: uuid::Uuid::now_v7(),
+            event: name.into(),
+            distinct_id: distinct_id.into(),
+            person_id: uuid::Uuid::nil(),
+            session_id: None,
+            timestamp: ts,
+            received_at: ts,
+            properties: serde_json::Map::new(),
+            person_set: None,
+            person_set_once: None,
+            link,
+            enrichment: px_core::Enrichment::default(),
+            timestamp_clamped: false,
+        },
+    }
+}

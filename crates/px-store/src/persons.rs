@@ -227,29 +227,13 @@ impl PersonGraph {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use px_core::{Event, TenantId};
+    use px_core::TenantId;
 
     const S: ProjectScope = ProjectScope { tenant_id: TenantId(1), project_id: ProjectId(1) };
 
     fn ev(distinct: &str, link: Option<PersonLink>, ts: Micros) -> ScopedEvent {
-        ScopedEvent {
-            scope: S,
-            event: Event {
-                event_id: Uuid::now_v7(),
-                event: if link.is_some() { "identify".into() } else { "x".into() },
-                distinct_id: distinct.into(),
-                person_id: Uuid::nil(),
-                session_id: None,
-                timestamp: ts,
-                received_at: ts,
-                properties: Map::new(),
-                person_set: None,
-                person_set_once: None,
-                link,
-                enrichment: Default::default(),
-                timestamp_clamped: false,
-            },
-        }
+        let name = if link.is_some() { "identify" } else { "x" };
+        crate::event_store::test_event(S, name, distinct, link, ts)
     }
 
     fn identify(user: &str, anon: &str) -> ScopedEvent {

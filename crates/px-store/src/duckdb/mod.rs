@@ -413,23 +413,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
         let scope = ProjectScope { tenant_id: px_core::TenantId(1), project_id: ProjectId(1) };
-        let event = |distinct_id: &str| ScopedEvent {
-            scope,
-            event: px_core::event::Event {
-                event_id: Uuid::new_v4(),
-                event: "page_view".into(),
-                distinct_id: distinct_id.into(),
-                person_id: px_core::event::person_id_for(scope.project_id, distinct_id),
-                session_id: None,
-                timestamp: 1_700_000_000_000_000,
-                received_at: 1_700_000_000_000_000,
-                properties: serde_json::Map::new(),
-                person_set: None,
-                person_set_once: None,
-                link: None,
-                enrichment: px_core::Enrichment::default(),
-                timestamp_clamped: false,
-            },
+        let event = |distinct_id: &str| {
+            crate::event_store::test_event(scope, "page_view", distinct_id, None, 1_700_000_000_000_000)
         };
         // What a failed ROLLBACK leaves behind: an open transaction holding a write.
         {
