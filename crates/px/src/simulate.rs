@@ -179,7 +179,13 @@ pub async fn run(config: PxConfig, args: SimulateArgs) -> Result<()> {
             let metrics = Arc::new(px_server::metrics::Metrics::default());
             let (writer, _task) =
                 px_server::writer::start(Arc::clone(&stores.events), writer_config(&config), metrics).await?;
-            feed_direct(&crate::serve::pipeline(&config)?, &writer, scope, &mut simulator, args.batch_size).await?
+            let n =
+                feed_direct(&crate::serve::pipeline(&config)?, &writer, scope, &mut simulator, args.batch_size).await?;
+            // Write the run's person merges into the events now rather than
+            // at the next start: queries resolve them either way, but
+            // without pending merges they skip the lookup.
+            stores.events.maintain().await?;
+            n
         }
     };
     if let Some(labels) = simulator.labels() {

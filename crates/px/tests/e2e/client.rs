@@ -288,4 +288,11 @@ async fn simulate_with_a_scenario_writes_labels() {
     assert_eq!(friction["kind"], "feedback_theme", "{truth}");
     // The run really touched sessions, counted while generating.
     assert!(friction["affected_sessions"].as_u64().is_some_and(|n| n > 0), "{truth}");
+    // The run's identifies merged persons, and the merges are written into
+    // the events before the command ends (the file as left, not reopened
+    // through the store, which would write them in itself).
+    let db = duckdb::Connection::open(dir.path().join("events.duckdb")).unwrap();
+    let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert!(count("SELECT count(*) FROM person_distinct_ids WHERE merged") > 0);
+    assert_eq!(count("SELECT count(*) FROM person_overrides"), 0, "merges left pending");
 }
