@@ -4,8 +4,10 @@
 //! Generated SQL reads only the store's project-scoped relations
 //! `{events}`, `{events_no_person}`, `{persons}` and `{distinct_ids}` (see
 //! [`px_store::EventStore::query`]): it cannot name another project's rows.
-//! User input never enters the text: values are bound parameters, and the
-//! only identifiers are column names from [`crate::columns::COLUMNS`].
+//! User input never enters the text built here: values are parameters
+//! (which the store binds or writes as strictly quoted literals, see
+//! [`px_store::EventStore::query`]), and the only identifiers are column
+//! names from [`crate::columns::COLUMNS`].
 
 pub use px_store::SqlParam;
 

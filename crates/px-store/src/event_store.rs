@@ -184,7 +184,10 @@ pub trait EventStore: Send + Sync {
     /// - `{persons}`: `person_id, properties, is_identified, first_seen, last_seen`;
     /// - `{distinct_ids}`: `distinct_id, person_id`.
     ///
-    /// User input must reach it only as `params` (bound to `?` in order).
+    /// User input must reach it only as `params`, one per `?` in order.
+    /// The backend binds them, or writes them into the text as strictly
+    /// quoted, typed literals (DuckDB: see `duckdb::capi`); either way a
+    /// value stays a value. UUID columns arrive as their text.
     async fn query(&self, scope: ProjectScope, sql: String, params: Vec<SqlParam>) -> Result<Vec<RecordBatch>>;
 }
 

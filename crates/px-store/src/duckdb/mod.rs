@@ -10,6 +10,7 @@
 //! `append` means the batch survives `kill -9`.
 
 mod arrow;
+mod capi;
 mod merge;
 mod read;
 pub mod schema;
@@ -18,7 +19,8 @@ use crate::event_store::{EventPage, EventQuery, EventStore, PersonRecord, Scoped
 use crate::persons::{PersonGraph, PersonPlan};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
-use duckdb::{Config, Connection, params};
+use capi::{Conn, Database};
+use duckdb::{Connection, params};
 use parking_lot::Mutex;
 use px_core::time::Micros;
 use px_core::{ProjectId, ProjectScope};
@@ -28,7 +30,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 struct Writer {
-    conn: Connection,
+    conn: Conn,
     graph: PersonGraph,
     /// `person_overrides` may have rows: merges were committed since the
     /// last squash.
@@ -87,7 +89,9 @@ impl Writer {
 pub struct DuckDbEventStore {
     writer: Arc<Mutex<Writer>>,
     /// A connection kept only to clone read connections from.
-    reader_root: Arc<Mutex<Connection>>,
+    reader_root: Arc<Mutex<Conn>>,
+    /// For analytics reads, through the C API (see `capi`).
+    db: Arc<Database>,
     /// Analytics statements running longer are interrupted: one runaway
     /// query must not hold a core forever.
     query_timeout: Duration,
@@ -102,17 +106,19 @@ impl DuckDbEventStore {
     /// Extension auto-install and auto-load are off: PX runs offline, and
     /// the extensions it needs (json) are compiled in.
     pub fn open(path: &Path, memory_limit: Option<&str>) -> Result<Self> {
-        let mut config =
-            Config::default().enable_autoload_extension(false)?.with("autoinstall_known_extensions", "false")?;
-        if let Some(limit) = memory_limit {
-            config = config.max_memory(limit)?;
-        }
-        let conn = Connection::open_with_flags(path, config).map_err(|e| match e {
-            e if e.to_string().contains("lock") => {
+        let memory = memory_limit.map(|m| ("max_memory", m));
+        let settings: Vec<(&str, &str)> =
+            [("autoinstall_known_extensions", "false"), ("autoload_known_extensions", "false")]
+                .into_iter()
+                .chain(memory)
+                .collect();
+        let db = Database::open(path, &settings).map_err(|e| match e {
+            e if e.contains("lock") => {
                 StoreError::Unavailable(format!("{} is in use by another process: {e}", path.display()))
             }
-            e => StoreError::from(e),
+            e => StoreError::Internal(format!("duckdb: opening {}: {e}", path.display())),
         })?;
+        let conn = db.connect()?;
         conn.execute_batch(schema::DDL)?;
         let version: Option<i64> = conn.query_row("SELECT max(version) FROM px_schema", [], |r| r.get(0))?;
         match version {
@@ -150,6 +156,7 @@ impl DuckDbEventStore {
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
             reader_root: Arc::new(Mutex::new(reader_root)),
+            db,
             query_timeout: DEFAULT_QUERY_TIMEOUT,
         })
     }
@@ -190,8 +197,8 @@ impl DuckDbEventStore {
 
     /// A fresh connection for one read: it sees the last committed state
     /// and never waits for the writer.
-    fn reader(&self) -> Result<Connection> {
-        Ok(self.reader_root.lock().try_clone()?)
+    fn reader(&self) -> Result<Conn> {
+        self.reader_root.lock().try_clone()
     }
 
     async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
@@ -367,9 +374,9 @@ impl EventStore for DuckDbEventStore {
         sql: String,
         params: Vec<SqlParam>,
     ) -> Result<Vec<::arrow::record_batch::RecordBatch>> {
-        let conn = self.reader()?;
+        let mut conn = self.db.connect_raw()?;
         let interrupt = conn.interrupt_handle();
-        let mut task = tokio::task::spawn_blocking(move || read::query(&conn, scope, &sql, params));
+        let mut task = tokio::task::spawn_blocking(move || read::query(&mut conn, scope, &sql, &params));
         match tokio::time::timeout(self.query_timeout, &mut task).await {
             Ok(done) => done?,
             Err(_) => {

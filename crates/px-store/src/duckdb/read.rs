@@ -1,6 +1,7 @@
 //! Read paths of the DuckDB event store. Every query filters on tenant and
-//! project first and takes user input only as bound parameters.
+//! project first and takes user input only as parameters.
 
+use super::capi::RawConnection;
 use crate::event_store::{Cursor, EventPage, EventQuery, EventRecord, PersonRecord, SqlParam};
 use crate::{Result, StoreError};
 use duckdb::types::Value as DbValue;
@@ -245,7 +246,7 @@ pub fn identified_persons(conn: &Connection) -> Result<Vec<(ProjectId, Uuid)>> {
 
 /// Replaces the relation placeholders of an analytics statement with the
 /// project's rows. Tenant and project are typed integers, so writing them
-/// into the text is safe; everything else stays a bound parameter.
+/// into the text is safe; everything else stays a parameter.
 fn scoped_relations(scope: ProjectScope, sql: &str) -> String {
     let (t, p) = (scope.tenant_id.0, scope.project_id.0);
     // Events carry the person they were stored with; a merge since then is
@@ -275,20 +276,13 @@ fn scoped_relations(scope: ProjectScope, sql: &str) -> String {
         .replace("{distinct_ids}", &ids)
 }
 
+/// Runs an analytics statement of `scope` through the C API, unprepared,
+/// reading its answer in place (see `capi`).
 pub fn query(
-    conn: &Connection,
+    conn: &mut RawConnection,
     scope: ProjectScope,
     sql: &str,
-    params: Vec<SqlParam>,
+    params: &[SqlParam],
 ) -> Result<Vec<::arrow::record_batch::RecordBatch>> {
-    let sql = scoped_relations(scope, sql);
-    let args = params.into_iter().map(|p| match p {
-        SqlParam::Int(v) => DbValue::BigInt(v),
-        SqlParam::Float(v) => DbValue::Double(v),
-        SqlParam::Text(v) => DbValue::Text(v),
-        SqlParam::Bool(v) => DbValue::Boolean(v),
-    });
-    let mut stmt = conn.prepare(&sql)?;
-    let batches = stmt.query_arrow(params_from_iter(args))?.collect();
-    Ok(batches)
+    conn.query_arrow(&scoped_relations(scope, sql), params)
 }
