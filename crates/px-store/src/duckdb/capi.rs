@@ -229,6 +229,13 @@ fn is_valid(mask: Option<&[u64]>, i: usize) -> bool {
     mask.is_none_or(|m| m[i / 64] >> (i % 64) & 1 == 1)
 }
 
+/// Whether the first `n` bits of `mask` are all set (DuckDB may hand over
+/// a mask for a vector with no NULL).
+fn all_valid(mask: &[u64], n: usize) -> bool {
+    let (full, rest) = (n / 64, n % 64);
+    mask[..full].iter().all(|&w| w == u64::MAX) && (rest == 0 || mask[full] | (u64::MAX << rest) == u64::MAX)
+}
+
 /// How a column's values are copied into Arrow.
 #[derive(Debug, Clone, Copy)]
 enum Kind {
@@ -339,7 +346,7 @@ impl Builder {
     /// Appends `n` values' validity: DuckDB's mask has Arrow's bit order
     /// (bit `i % 64` of word `i / 64`, little-endian words).
     fn push_validity(&mut self, mask: Option<&[u64]>, n: usize) {
-        let mask = mask.filter(|m| (0..n).any(|i| !is_valid(Some(m), i)));
+        let mask = mask.filter(|m| !all_valid(m, n));
         match (mask, &mut self.valid) {
             (None, None) => {}
             (None, Some(v)) => v.append_n(n, true),
@@ -749,6 +756,18 @@ mod tests {
         assert_eq!(big.value(0), 4 * 10i128.pow(30));
         assert_eq!(b.column(2).data_type(), &DataType::Null);
         assert_eq!(b.column(2).len(), 4);
+    }
+
+    #[test]
+    fn validity_masks_are_read_to_their_length() {
+        assert!(all_valid(&[], 0));
+        assert!(all_valid(&[u64::MAX], 64));
+        assert!(!all_valid(&[u64::MAX - 1], 64));
+        // Bits past the vector's length do not count.
+        assert!(all_valid(&[u64::MAX, 0b11_1111], 70));
+        assert!(!all_valid(&[u64::MAX, 0b01_1111], 70));
+        assert!(all_valid(&[0b111], 3));
+        assert!(!all_valid(&[u64::MAX >> 1], 64));
     }
 
     #[test]
