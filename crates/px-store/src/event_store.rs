@@ -178,8 +178,10 @@ pub trait EventStore: Send + Sync {
     /// which the backend replaces with the project's rows, so a statement
     /// cannot read another project:
     /// - `{events}`: every column of the events table, `person_id` resolved
-    ///   through merges (the person now, not the one at ingest);
-    /// - `{events_no_person}`: every column but `person_id`, for statements
+    ///   through merges (the person now, not the one at ingest), and
+    ///   `person_key`, the same person as a dense integer of the project
+    ///   (1, 2, 3, ...: see `crate::person_keys`), for grouping by person;
+    /// - `{events_no_person}`: every column but `person_id` and `person_key`, for statements
     ///   that need no person: resolving merges costs a lookup per row;
     /// - `{persons}`: `person_id, properties, is_identified, first_seen, last_seen`;
     /// - `{distinct_ids}`: `distinct_id, person_id`.

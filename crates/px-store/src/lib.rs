@@ -8,6 +8,7 @@ pub mod duckdb;
 pub mod error;
 pub mod event_store;
 pub mod meta_store;
+pub mod person_keys;
 pub mod persons;
 pub mod spool;
 pub mod sqlite;

@@ -4,14 +4,16 @@
 
 use crate::event_store::ScopedEvent;
 use arrow::array::{
-    ArrayRef, BooleanBuilder, FixedSizeBinaryBuilder, Int32Builder, Int64Builder, StringBuilder,
+    ArrayRef, BooleanBuilder, FixedSizeBinaryBuilder, Int32Builder, Int64Array, Int64Builder, StringBuilder,
     TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
+use px_core::ProjectScope;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
+use uuid::Uuid;
 
 /// Optional text columns, in table order, with their accessor.
 type TextColumn = (&'static str, fn(&px_core::Enrichment) -> Option<&str>);
@@ -69,11 +71,37 @@ static SCHEMA: LazyLock<Arc<Schema>> = LazyLock::new(|| {
         f.push(Field::new(*name, DataType::Utf8, true));
     }
     f.push(Field::new("timestamp_clamped", DataType::Boolean, false));
+    f.push(Field::new("person_key", DataType::Int64, true));
     Arc::new(Schema::new(f))
 });
 
-/// Builds one record batch holding `events`.
-pub fn to_record_batch(events: &[ScopedEvent]) -> Result<RecordBatch, ArrowError> {
+static KEY_SCHEMA: LazyLock<Arc<Schema>> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        Field::new("tenant_id", DataType::Int64, false),
+        Field::new("project_id", DataType::Int64, false),
+        uuid_field("person_id"),
+        Field::new("person_key", DataType::Int64, false),
+    ]))
+});
+
+/// Rows of `person_keys`.
+pub fn person_keys_batch(rows: &[(ProjectScope, Uuid, i64)]) -> Result<RecordBatch, ArrowError> {
+    let mut person = FixedSizeBinaryBuilder::with_capacity(rows.len(), 16);
+    for (_, p, _) in rows {
+        person.append_value(p.as_bytes())?;
+    }
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(rows.iter().map(|r| r.0.tenant_id.0).collect::<Int64Array>()),
+        Arc::new(rows.iter().map(|r| r.0.project_id.0).collect::<Int64Array>()),
+        Arc::new(person.finish()),
+        Arc::new(rows.iter().map(|r| r.2).collect::<Int64Array>()),
+    ];
+    RecordBatch::try_new(Arc::clone(&KEY_SCHEMA), cols)
+}
+
+/// Builds one record batch holding `events`, with their persons' keys
+/// (none for the raw appends of `px bench ingest`).
+pub fn to_record_batch(events: &[ScopedEvent], person_keys: Option<&[i64]>) -> Result<RecordBatch, ArrowError> {
     let n = events.len();
     let mut tenant = Int64Builder::with_capacity(n);
     let mut project = Int64Builder::with_capacity(n);
@@ -135,5 +163,9 @@ pub fn to_record_batch(events: &[ScopedEvent]) -> Result<RecordBatch, ArrowError
     cols.push(Arc::new(sh.finish()));
     cols.extend(tail);
     cols.push(Arc::new(clamped.finish()));
+    cols.push(Arc::new(match person_keys {
+        Some(keys) => Int64Array::from(keys.to_vec()),
+        None => Int64Array::new_null(n),
+    }));
     RecordBatch::try_new(Arc::clone(&SCHEMA), cols)
 }

@@ -35,8 +35,9 @@ struct Row {
     last_seen: i64,
 }
 
-/// Applies `merges`, in order, inside the caller's transaction.
-pub fn apply(conn: &Connection, merges: &[PersonMerge]) -> Result<()> {
+/// Applies `merges`, in order, inside the caller's transaction;
+/// `target_keys` holds the person key of every merge's `into`.
+pub fn apply(conn: &Connection, merges: &[PersonMerge], target_keys: &HashMap<(ProjectId, Uuid), i64>) -> Result<()> {
     if merges.is_empty() {
         return Ok(());
     }
@@ -61,12 +62,18 @@ pub fn apply(conn: &Connection, merges: &[PersonMerge]) -> Result<()> {
         let mut app = conn.appender_to_catalog_and_db("merge_stage", "temp", "main")?;
         for m in merges {
             let p = m.scope.project_id;
+            let target = last(p, m.into)?;
+            let key = target_keys
+                .get(&(p, target))
+                .copied()
+                .ok_or_else(|| crate::StoreError::Internal(format!("merge target {target} has no person key")))?;
             app.append_row(params![
                 m.scope.tenant_id.0,
                 p.0,
                 m.from.to_string(),
-                last(p, m.into)?.to_string(),
+                target.to_string(),
                 m.distinct_id,
+                key
             ])?;
         }
         app.flush()?;

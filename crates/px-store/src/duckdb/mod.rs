@@ -16,6 +16,7 @@ mod read;
 pub mod schema;
 
 use crate::event_store::{EventPage, EventQuery, EventStore, PersonRecord, ScopedEvent, SqlParam};
+use crate::person_keys::{NewKeys, PersonKeys};
 use crate::persons::{PersonGraph, PersonPlan};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
@@ -32,6 +33,7 @@ use uuid::Uuid;
 struct Writer {
     conn: Conn,
     graph: PersonGraph,
+    keys: PersonKeys,
     /// `person_overrides` may have rows: merges were committed since the
     /// last squash.
     merges_pending: bool,
@@ -132,20 +134,36 @@ impl DuckDbEventStore {
                     schema::SCHEMA_VERSION
                 )));
             }
-            Some(1) => {
-                // Schema 2 adds `person_overrides`, filled from the merges so far.
-                conn.execute_batch(&format!(
-                    "BEGIN TRANSACTION; {}; UPDATE px_schema SET version = 2; COMMIT",
-                    schema::BACKFILL_PERSON_OVERRIDES
-                ))?;
+            Some(v) => {
+                // One transaction per step, so a failed upgrade can be retried.
+                if v < 2 {
+                    // Schema 2 adds `person_overrides`, filled from the merges so far.
+                    conn.execute_batch(&format!(
+                        "BEGIN TRANSACTION; {}; UPDATE px_schema SET version = 2; COMMIT",
+                        schema::BACKFILL_PERSON_OVERRIDES
+                    ))?;
+                }
+                if v < 3 {
+                    tracing::info!(path = %path.display(), "numbering persons (schema 3)");
+                    conn.execute_batch(&format!(
+                        "BEGIN TRANSACTION; {}; UPDATE px_schema SET version = 3; COMMIT",
+                        schema::MIGRATE_TO_PERSON_KEYS
+                    ))?;
+                }
             }
-            Some(_) => {}
         }
         let graph = PersonGraph::load(read::merged_distinct_ids(&conn)?, read::identified_persons(&conn)?);
+        let keys = PersonKeys::load(read::person_keys(&conn)?);
         let reader_root = conn.try_clone()?;
         let pending: i64 = conn.query_row("SELECT count(*) FROM person_overrides", [], |r| r.get(0))?;
-        let mut writer =
-            Writer { conn, graph, merges_pending: pending > 0, last_squash: Instant::now(), squash_failed: false };
+        let mut writer = Writer {
+            conn,
+            graph,
+            keys,
+            merges_pending: pending > 0,
+            last_squash: Instant::now(),
+            squash_failed: false,
+        };
         if writer.merges_pending
             && let Err(e) = writer.squash()
         {
@@ -171,7 +189,7 @@ impl DuckDbEventStore {
     /// person graph work: the raw ceiling `px bench ingest` measures the
     /// gateway against. Not for production writes (persons would drift).
     pub fn append_events_only(&self, events: &[ScopedEvent]) -> Result<()> {
-        let batch = arrow::to_record_batch(events).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
+        let batch = arrow::to_record_batch(events, None).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
         let mut w = self.writer.lock();
         w.begin()?;
         let appended = (|| -> Result<()> {
@@ -212,15 +230,27 @@ impl DuckDbEventStore {
 fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>, spooled_through: Option<u64>) -> Result<()> {
     let mut phases = Phases::new();
     let plan = w.graph.plan(&mut events);
-    let batch = arrow::to_record_batch(&events).map_err(|e| StoreError::Internal(format!("arrow: {e}")))?;
+    let mut new_keys = NewKeys::default();
+    let keys = w.keys.plan_events(&events, &mut new_keys);
+    // Every merge target's key, for the overrides (a target is the person
+    // of the batch's identify or alias, so it is planned already).
+    let merge_targets: Vec<(ProjectScope, Uuid)> = plan.merges.iter().map(|m| (m.scope, m.into)).collect();
+    let target_keys = w.keys.plan(merge_targets.iter().copied(), &mut new_keys);
+    let target_keys: hashbrown::HashMap<(ProjectId, Uuid), i64> =
+        merge_targets.iter().map(|(s, p)| (s.project_id, *p)).zip(target_keys).collect();
+    let arrow_err = |e: ::arrow::error::ArrowError| StoreError::Internal(format!("arrow: {e}"));
+    let batch = arrow::to_record_batch(&events, Some(&keys)).map_err(arrow_err)?;
+    let key_batch = arrow::person_keys_batch(&new_keys.rows).map_err(arrow_err)?;
     let merges = !plan.merges.is_empty();
     phases.mark("prepare");
     w.begin()?;
-    let written = write_in_transaction(&w.conn, batch, &plan, &mut phases).and_then(|()| match spooled_through {
-        Some(through) => {
-            Ok(w.conn.prepare_cached("UPDATE px_spool SET through = ?")?.execute(params![through]).map(drop)?)
+    let written = write_in_transaction(&w.conn, batch, key_batch, &plan, &target_keys, &mut phases).and_then(|()| {
+        match spooled_through {
+            Some(through) => {
+                Ok(w.conn.prepare_cached("UPDATE px_spool SET through = ?")?.execute(params![through]).map(drop)?)
+            }
+            None => Ok(()),
         }
-        None => Ok(()),
     });
     match written {
         Ok(()) => match w.conn.execute_batch("COMMIT") {
@@ -234,6 +264,7 @@ fn append_blocking(w: &mut Writer, mut events: Vec<ScopedEvent>, spooled_through
                     "store commit"
                 );
                 w.graph.commit(plan);
+                w.keys.commit(new_keys);
                 w.merges_pending |= merges;
                 if w.merges_pending && w.last_squash.elapsed() >= SQUASH_EVERY {
                     // The events are stored: a failed squash only leaves
@@ -291,12 +322,19 @@ impl std::fmt::Display for Phases {
 fn write_in_transaction(
     conn: &Connection,
     batch: ::arrow::record_batch::RecordBatch,
+    new_keys: ::arrow::record_batch::RecordBatch,
     plan: &PersonPlan,
+    target_keys: &hashbrown::HashMap<(ProjectId, Uuid), i64>,
     phases: &mut Phases,
 ) -> Result<()> {
     {
         let mut app = conn.appender("events")?;
         app.append_record_batch(batch)?;
+        app.flush()?;
+    }
+    if new_keys.num_rows() > 0 {
+        let mut app = conn.appender("person_keys")?;
+        app.append_record_batch(new_keys)?;
         app.flush()?;
     }
     phases.mark("events");
@@ -330,7 +368,7 @@ fn write_in_transaction(
         }
     }
     phases.mark("persons");
-    merge::apply(conn, &plan.merges)?;
+    merge::apply(conn, &plan.merges, target_keys)?;
     phases.mark("merges");
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! project; every statement in this backend filters on both.
 
 /// Version of this schema; bump with a migration when it changes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 pub const DDL: &str = r#"
 CREATE TABLE IF NOT EXISTS px_schema (version BIGINT NOT NULL);
@@ -47,7 +47,20 @@ CREATE TABLE IF NOT EXISTS events (
     screen_height INTEGER,
     lib VARCHAR,
     lib_version VARCHAR,
-    timestamp_clamped BOOLEAN NOT NULL
+    timestamp_clamped BOOLEAN NOT NULL,
+    -- The person's dense key (see `crate::person_keys`), resolved through
+    -- `person_overrides` as `person_id` is. Last, as schema 3 added it.
+    -- Null only for the raw appends of `px bench ingest`.
+    person_key BIGINT
+);
+
+-- Every person's dense key; the writer holds them all in memory and is
+-- the only one to add rows, so the table needs no index.
+CREATE TABLE IF NOT EXISTS person_keys (
+    tenant_id BIGINT NOT NULL,
+    project_id BIGINT NOT NULL,
+    person_id UUID NOT NULL,
+    person_key BIGINT NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS persons (
@@ -83,7 +96,8 @@ CREATE TABLE IF NOT EXISTS person_overrides (
     tenant_id BIGINT NOT NULL,
     project_id BIGINT NOT NULL,
     old_person_id UUID NOT NULL,
-    person_id UUID NOT NULL
+    person_id UUID NOT NULL,
+    person_key BIGINT
 );
 
 CREATE TEMP TABLE IF NOT EXISTS person_stage (
@@ -92,7 +106,7 @@ CREATE TEMP TABLE IF NOT EXISTS person_stage (
 );
 
 CREATE TEMP TABLE IF NOT EXISTS merge_stage (
-    tenant_id BIGINT, project_id BIGINT, from_id VARCHAR, final_id VARCHAR, distinct_id VARCHAR
+    tenant_id BIGINT, project_id BIGINT, from_id VARCHAR, final_id VARCHAR, distinct_id VARCHAR, final_key BIGINT
 );
 
 CREATE TEMP TABLE IF NOT EXISTS merged_person_stage (
@@ -177,13 +191,14 @@ pub const APPLY_MERGE_STAGE: [&str; 5] = [
        AND person_distinct_ids.person_id = s.from_id::UUID",
     "INSERT OR IGNORE INTO person_distinct_ids
      SELECT tenant_id, project_id, distinct_id, final_id::UUID, true FROM merge_stage",
-    "UPDATE person_overrides SET person_id = s.final_id::UUID FROM merge_stage s
+    "UPDATE person_overrides SET person_id = s.final_id::UUID, person_key = s.final_key FROM merge_stage s
      WHERE person_overrides.tenant_id = s.tenant_id AND person_overrides.project_id = s.project_id
        AND person_overrides.person_id = s.from_id::UUID",
     // One row per old person, whatever the stage holds: a second row would
     // double that person's events in every query.
     "INSERT INTO person_overrides
-     SELECT s.tenant_id, s.project_id, s.from_id::UUID, any_value(s.final_id)::UUID FROM merge_stage s
+     SELECT s.tenant_id, s.project_id, s.from_id::UUID, any_value(s.final_id)::UUID, any_value(s.final_key)
+     FROM merge_stage s
      WHERE NOT EXISTS (SELECT 1 FROM person_overrides o WHERE o.tenant_id = s.tenant_id
                        AND o.project_id = s.project_id AND o.old_person_id = s.from_id::UUID)
      GROUP BY ALL",
@@ -194,17 +209,37 @@ pub const APPLY_MERGE_STAGE: [&str; 5] = [
 /// merged distinct ids (an event's stored person maps to the person its
 /// distinct id has now; one target per stored person, as merges move whole
 /// persons).
-pub const BACKFILL_PERSON_OVERRIDES: &str = "INSERT INTO person_overrides
+pub const BACKFILL_PERSON_OVERRIDES: &str =
+    "INSERT INTO person_overrides (tenant_id, project_id, old_person_id, person_id)
     SELECT e.tenant_id, e.project_id, e.person_id, any_value(d.person_id)
     FROM events e JOIN person_distinct_ids d
       ON d.tenant_id = e.tenant_id AND d.project_id = e.project_id AND d.distinct_id = e.distinct_id
     WHERE d.merged AND e.person_id <> d.person_id
     GROUP BY ALL";
 
+/// Schema 2 to 3: dense person keys (see `crate::person_keys`). Persons
+/// are numbered per project in the order of their first event; a merge
+/// target with no event of its own comes after those. Then the events and
+/// the pending overrides get their person's key. Numbers afresh whatever
+/// keys there are, so that an interrupted upgrade can run again.
+pub const MIGRATE_TO_PERSON_KEYS: &str = "DELETE FROM person_keys;
+    INSERT INTO person_keys
+    SELECT tenant_id, project_id, person_id,
+           row_number() OVER (PARTITION BY project_id ORDER BY min(first_seen) NULLS LAST, person_id)
+    FROM (SELECT tenant_id, project_id, person_id, min(timestamp) AS first_seen FROM events GROUP BY ALL
+          UNION ALL SELECT tenant_id, project_id, person_id, NULL FROM person_overrides)
+    GROUP BY tenant_id, project_id, person_id;
+    ALTER TABLE events ADD COLUMN IF NOT EXISTS person_key BIGINT;
+    UPDATE events SET person_key = k.person_key FROM person_keys k
+    WHERE events.project_id = k.project_id AND events.person_id = k.person_id;
+    ALTER TABLE person_overrides ADD COLUMN IF NOT EXISTS person_key BIGINT;
+    UPDATE person_overrides SET person_key = k.person_key FROM person_keys k
+    WHERE person_overrides.project_id = k.project_id AND person_overrides.person_id = k.person_id";
+
 /// Writes the pending merges into the events and forgets them: see
 /// `person_overrides`. One transaction.
 pub const SQUASH_PERSONS: [&str; 2] = [
-    "UPDATE events SET person_id = o.person_id FROM person_overrides o
+    "UPDATE events SET person_id = o.person_id, person_key = o.person_key FROM person_overrides o
      WHERE events.tenant_id = o.tenant_id AND events.project_id = o.project_id AND events.person_id = o.old_person_id",
     "DELETE FROM person_overrides",
 ];

@@ -108,7 +108,70 @@ async fn a_schema_1_store_gets_its_merges_back_on_open() {
     assert_eq!(resolved(&store, A).await, vec![(user.clone(), 3)]);
     // Opening also wrote the merge into the events.
     assert_eq!(stored(&store, A.project_id).await, vec![(user, 3)]);
-    assert_eq!(pairs(&store, A, "SELECT 'version', max(version) FROM px_schema").await[0].1, 2);
+    assert_eq!(pairs(&store, A, "SELECT 'version', max(version) FROM px_schema").await[0].1, 3);
+}
+
+/// Each person's key as queries see it: `(person_id, person_key)` rows.
+async fn keys(store: &DuckDbEventStore, scope: ProjectScope) -> Vec<(String, i64)> {
+    pairs(store, scope, "SELECT DISTINCT person_id::VARCHAR, person_key FROM {events} ORDER BY 2, 1").await
+}
+
+#[tokio::test]
+async fn persons_get_dense_keys_per_project_that_follow_merges_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.duckdb");
+    {
+        let store = DuckDbEventStore::open(&path, None).unwrap();
+        store.append(vec![event(A, "page_view", "anon", 1), event(A, "page_view", "user", 2)]).await.unwrap();
+        store.append(vec![event(B, "page_view", "other", 1), event(A, "page_view", "anon", 3)]).await.unwrap();
+        assert_eq!(keys(&store, A).await, vec![(person(A, "anon"), 1), (person(A, "user"), 2)]);
+        // Project B numbers its own persons.
+        assert_eq!(keys(&store, B).await, vec![(person(B, "other"), 1)]);
+        let mut identify = event(A, "identify", "user", 4);
+        identify.event.link = Some(PersonLink::Identify { anonymous_id: "anon".into() });
+        store.append(vec![identify]).await.unwrap();
+        // Pending, the merge already gives anon's events user's key.
+        assert_eq!(pending(&store).await, 1);
+        assert_eq!(keys(&store, A).await, vec![(person(A, "user"), 2)]);
+        store.squash_persons().unwrap();
+        assert_eq!(keys(&store, A).await, vec![(person(A, "user"), 2)]);
+    }
+    // After a restart the writer knows every key: a new person gets the next.
+    let store = DuckDbEventStore::open(&path, None).unwrap();
+    store.append(vec![event(A, "page_view", "anon", 5), event(A, "page_view", "new", 6)]).await.unwrap();
+    assert_eq!(keys(&store, A).await, vec![(person(A, "user"), 2), (person(A, "new"), 3)]);
+}
+
+#[tokio::test]
+async fn a_schema_2_store_numbers_its_persons_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.duckdb");
+    {
+        let store = DuckDbEventStore::open(&path, None).unwrap();
+        store.append(vec![event(A, "page_view", "late", 9), event(A, "page_view", "anon", 1)]).await.unwrap();
+        store.append(vec![event(A, "page_view", "user", 5), event(B, "page_view", "anon", 2)]).await.unwrap();
+        let mut identify = event(A, "identify", "user", 6);
+        identify.event.link = Some(PersonLink::Identify { anonymous_id: "anon".into() });
+        store.append(vec![identify]).await.unwrap();
+        assert_eq!(pending(&store).await, 1);
+        // What schema 2 had: no keys.
+        for sql in [
+            "ALTER TABLE events DROP COLUMN person_key",
+            "ALTER TABLE person_overrides DROP COLUMN person_key",
+            "DELETE FROM person_keys",
+            "UPDATE px_schema SET version = 2",
+        ] {
+            store.query(A, sql.into(), Vec::new()).await.unwrap();
+        }
+    }
+    let store = DuckDbEventStore::open(&path, None).unwrap();
+    // Numbered by first event: anon (1 s), user (5 s), late (9 s); anon's
+    // events now belong to user.
+    assert_eq!(keys(&store, A).await, vec![(person(A, "user"), 2), (person(A, "late"), 3)]);
+    assert_eq!(keys(&store, B).await, vec![(person(B, "anon"), 1)]);
+    assert_eq!(pairs(&store, A, "SELECT 'version', max(version) FROM px_schema").await[0].1, 3);
+    store.append(vec![event(A, "page_view", "fresh", 10)]).await.unwrap();
+    assert_eq!(keys(&store, A).await.last(), Some(&(person(A, "fresh"), 4)));
 }
 
 #[tokio::test]
