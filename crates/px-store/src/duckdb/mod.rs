@@ -90,9 +90,8 @@ impl Writer {
 
 pub struct DuckDbEventStore {
     writer: Arc<Mutex<Writer>>,
-    /// A connection kept only to clone read connections from.
-    reader_root: Arc<Mutex<Conn>>,
-    /// For analytics reads, through the C API (see `capi`).
+    /// Where read connections come from: duckdb-rs ones for event lists
+    /// and persons, raw ones for analytics (see `capi`).
     db: Arc<Database>,
     /// Analytics statements running longer are interrupted: one runaway
     /// query must not hold a core forever.
@@ -154,7 +153,6 @@ impl DuckDbEventStore {
         }
         let graph = PersonGraph::load(read::merged_distinct_ids(&conn)?, read::identified_persons(&conn)?);
         let keys = PersonKeys::load(read::person_keys(&conn)?);
-        let reader_root = conn.try_clone()?;
         let pending: i64 = conn.query_row("SELECT count(*) FROM person_overrides", [], |r| r.get(0))?;
         let mut writer = Writer {
             conn,
@@ -171,12 +169,7 @@ impl DuckDbEventStore {
             // not keep the store closed.
             tracing::warn!(error = %e, "writing person merges into the events failed; will retry");
         }
-        Ok(Self {
-            writer: Arc::new(Mutex::new(writer)),
-            reader_root: Arc::new(Mutex::new(reader_root)),
-            db,
-            query_timeout: DEFAULT_QUERY_TIMEOUT,
-        })
+        Ok(Self { writer: Arc::new(Mutex::new(writer)), db, query_timeout: DEFAULT_QUERY_TIMEOUT })
     }
 
     /// Sets the time limit of analytics statements ([`EventStore::query`]).
@@ -216,7 +209,7 @@ impl DuckDbEventStore {
     /// A fresh connection for one read: it sees the last committed state
     /// and never waits for the writer.
     fn reader(&self) -> Result<Conn> {
-        self.reader_root.lock().try_clone()
+        self.db.connect()
     }
 
     async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {

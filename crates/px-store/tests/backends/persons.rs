@@ -39,6 +39,13 @@ async fn pending(store: &DuckDbEventStore) -> i64 {
     pairs(store, A, "SELECT 'pending', count(*) FROM person_overrides").await[0].1
 }
 
+/// `user`'s identify event in project A, merging `anonymous` into them.
+fn identify(user: &str, anonymous: &str, t: i64) -> px_store::ScopedEvent {
+    let mut e = event(A, "identify", user, t);
+    e.event.link = Some(PersonLink::Identify { anonymous_id: anonymous.into() });
+    e
+}
+
 fn person(scope: ProjectScope, distinct_id: &str) -> String {
     person_id_for(scope.project_id, distinct_id).to_string()
 }
@@ -52,8 +59,7 @@ async fn chained_merges_resolve_before_and_after_they_are_written_into_the_event
     store.append(b_events).await.unwrap();
     store.append(vec![event(A, "page_view", "anon-a", 1), event(A, "click", "anon-a", 2)]).await.unwrap();
     // anon-a's person goes into user-b's, and then user-b's into user-c's.
-    let mut identify = event(A, "identify", "user-b", 3);
-    identify.event.link = Some(PersonLink::Identify { anonymous_id: "anon-a".into() });
+    let identify = identify("user-b", "anon-a", 3);
     store.append(vec![identify]).await.unwrap();
     let mut alias = event(A, "alias", "user-c", 4);
     alias.event.link = Some(PersonLink::Alias { alias: "user-b".into() });
@@ -94,8 +100,7 @@ async fn a_schema_1_store_gets_its_merges_back_on_open() {
     {
         let store = DuckDbEventStore::open(&path, None).unwrap();
         store.append(vec![event(A, "page_view", "anon", 1), event(A, "page_view", "anon", 2)]).await.unwrap();
-        let mut identify = event(A, "identify", "user", 3);
-        identify.event.link = Some(PersonLink::Identify { anonymous_id: "anon".into() });
+        let identify = identify("user", "anon", 3);
         store.append(vec![identify]).await.unwrap();
         // What schema 1 had: the merge in the distinct ids only.
         store.query(A, "DELETE FROM person_overrides".into(), Vec::new()).await.unwrap();
@@ -127,8 +132,7 @@ async fn persons_get_dense_keys_per_project_that_follow_merges_and_survive_a_res
         assert_eq!(keys(&store, A).await, vec![(person(A, "anon"), 1), (person(A, "user"), 2)]);
         // Project B numbers its own persons.
         assert_eq!(keys(&store, B).await, vec![(person(B, "other"), 1)]);
-        let mut identify = event(A, "identify", "user", 4);
-        identify.event.link = Some(PersonLink::Identify { anonymous_id: "anon".into() });
+        let identify = identify("user", "anon", 4);
         store.append(vec![identify]).await.unwrap();
         // Pending, the merge already gives anon's events user's key.
         assert_eq!(pending(&store).await, 1);
@@ -150,8 +154,7 @@ async fn a_schema_2_store_numbers_its_persons_on_open() {
         let store = DuckDbEventStore::open(&path, None).unwrap();
         store.append(vec![event(A, "page_view", "late", 9), event(A, "page_view", "anon", 1)]).await.unwrap();
         store.append(vec![event(A, "page_view", "user", 5), event(B, "page_view", "anon", 2)]).await.unwrap();
-        let mut identify = event(A, "identify", "user", 6);
-        identify.event.link = Some(PersonLink::Identify { anonymous_id: "anon".into() });
+        let identify = identify("user", "anon", 6);
         store.append(vec![identify]).await.unwrap();
         assert_eq!(pending(&store).await, 1);
         // What schema 2 had: no keys.
@@ -191,8 +194,7 @@ async fn merges_chained_within_one_commit_end_as_if_applied_one_by_one() {
         .await
         .unwrap();
     // One commit: anon-a's person goes into user-b's, which goes into user-c's.
-    let mut identify = event(A, "identify", "user-b", 40);
-    identify.event.link = Some(PersonLink::Identify { anonymous_id: "anon-a".into() });
+    let identify = identify("user-b", "anon-a", 40);
     let mut alias = event(A, "alias", "user-c", 50);
     alias.event.link = Some(PersonLink::Alias { alias: "user-b".into() });
     let batch = vec![with_set("anon-a", 5, serde_json::json!({"x": 1, "y": 1})), identify, alias];
