@@ -10,6 +10,7 @@ pub mod filter;
 pub mod formula;
 pub mod funnel;
 pub mod funnel_query;
+pub mod group;
 pub mod lifecycle;
 pub mod model;
 pub mod oracle;

@@ -2,7 +2,7 @@
 //! panics when a column is missing or of another type.
 
 use crate::error::{QueryError, Result};
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array, StringArray};
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use std::sync::Arc;
@@ -23,6 +23,11 @@ fn cast(a: &ArrayRef, to: &DataType, name: &str) -> Result<ArrayRef> {
 pub fn i64s(batch: &RecordBatch, name: &str) -> Result<Int64Array> {
     let a = cast(&column(batch, name)?, &DataType::Int64, name)?;
     Ok(a.as_primitive::<arrow::datatypes::Int64Type>().clone())
+}
+
+pub fn i32s(batch: &RecordBatch, name: &str) -> Result<Int32Array> {
+    let a = cast(&column(batch, name)?, &DataType::Int32, name)?;
+    Ok(a.as_primitive::<arrow::datatypes::Int32Type>().clone())
 }
 
 pub fn f64s(batch: &RecordBatch, name: &str) -> Result<Float64Array> {

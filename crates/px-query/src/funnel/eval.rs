@@ -20,7 +20,7 @@ const UNMATCHED: usize = usize::MAX;
 
 /// Evaluates one funnel over person after person, reusing its buffers: once
 /// they have grown to the largest instant seen, evaluating allocates nothing.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Evaluator {
     spec: FunnelSpec,
     /// The steps that exist; higher bits of event masks are ignored.

@@ -171,16 +171,25 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(kind: Kind) -> Builder {
-        let offsets = if matches!(kind, Kind::Text | Kind::Uuid) { vec![0] } else { Vec::new() };
-        Builder {
-            kind,
-            values: MutableBuffer::new(0),
-            offsets,
-            bools: BooleanBufferBuilder::new(0),
-            valid: None,
-            len: 0,
+    /// A builder with room for `rows` values, so that the buffers of
+    /// fixed-width columns are allocated once instead of grown by copying.
+    fn new(kind: Kind, rows: usize) -> Builder {
+        let (width, bools) = match kind {
+            Kind::Fixed(w) => (w, 0),
+            Kind::Decimal(_) => (16, 0),
+            Kind::Uuid => (36, 0),
+            Kind::Bool => (0, rows),
+            Kind::Text | Kind::Null => (0, 0),
+        };
+        let mut offsets = Vec::new();
+        if matches!(kind, Kind::Text | Kind::Uuid) {
+            offsets.reserve(rows + 1);
+            offsets.push(0);
         }
+        let values = MutableBuffer::new(rows * width);
+        // Megabytes per column and batch, written once: see `advise_huge_pages`.
+        px_core::memory::advise_huge_pages(values.as_ptr(), values.capacity());
+        Builder { kind, values, offsets, bools: BooleanBufferBuilder::new(bools), valid: None, len: 0 }
     }
 
     /// Appends `n` values' validity: DuckDB's mask has Arrow's bit order
@@ -336,7 +345,9 @@ fn read_range(
     let mut first = range.start;
     while first < range.end {
         let last = (first + CHUNKS_PER_BATCH).min(range.end);
-        let mut builders: Vec<Builder> = columns.iter().map(|c| Builder::new(c.kind)).collect();
+        // SAFETY: a plain getter; chunks hold at most this many rows.
+        let rows = (last - first) * unsafe { ffi::duckdb_vector_size() };
+        let mut builders: Vec<Builder> = columns.iter().map(|c| Builder::new(c.kind, rows as usize)).collect();
         for index in first..last {
             // SAFETY: `index` is below the answer's chunk count.
             let chunk = Chunk(unsafe { ffi::duckdb_result_get_chunk(answer.0, index) });
