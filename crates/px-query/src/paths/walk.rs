@@ -2,15 +2,17 @@
 //! SQL gathered: each session's rows sorted by time and node, repeats
 //! collapsed, the anchored path cut out and its edges counted.
 //!
-//! Sessions hold a handful of rows each: a counting sort on the dense
-//! session index groups them, and each group is sorted in place. Node ids
+//! Sessions hold a handful of rows each: they are grouped by their dense
+//! session index ([`crate::group`]), and each group is sorted in place. Node ids
 //! are renumbered in name order first, so that sorting `(timestamp, id)`
 //! puts the nodes of one instant in name order, and the anchor and every
 //! comparison are on integers.
 
 use super::Edge;
 use crate::error::{QueryError, Result};
+use crate::group::{self, Keyed, Source};
 use crate::rows;
+use arrow::array::Int64Array;
 use arrow::record_batch::RecordBatch;
 use hashbrown::HashMap;
 
@@ -37,50 +39,61 @@ enum AnchorId {
 /// `(step, source, target)` -> sessions taking that edge.
 type Counts = HashMap<(u32, u32, u32), i64>;
 
-/// The gathered rows grouped by session.
+/// One gathered row: a node a session visited, at an instant.
+#[derive(Debug, Clone, Copy)]
+pub struct Visit {
+    ts: i64,
+    /// The node's id in name order.
+    node: u32,
+    session: u32,
+}
+
+impl Keyed for Visit {
+    fn key(&self) -> u32 {
+        self.session
+    }
+}
+
+/// The gathered rows, with what it takes to read them as visits.
 #[derive(Debug)]
 pub struct Sessions {
     /// Node names by id; ids are ordered like the names, so that sorting
     /// `(timestamp, id)` orders the nodes of one instant by name.
     names: Vec<String>,
-    /// `(timestamp, node id)` of every row; those of session `s` are
-    /// `rows[start[s]..start[s + 1]]`, in no particular order.
-    rows: Vec<(i64, u32)>,
-    start: Vec<usize>,
+    /// `[nid - 1]`: the id in name order of the node the SQL numbered `nid`.
+    rank: Vec<u32>,
+    /// `(idx, ts, nid)` of each batch.
+    columns: Vec<(Int64Array, Int64Array, Int64Array)>,
+    /// Session indexes run `1..=sessions`.
+    sessions: usize,
 }
 
 impl Sessions {
-    /// The rows of the gathering statement (see `gather_sql`), in two
-    /// passes over the columns: one for the node names and the number of
-    /// rows of each session, one to place each row with its session's.
+    /// The rows of the gathering statement (see `gather_sql`), checked:
+    /// every node has a name, and indexes are in range.
     pub fn from_batches(batches: &[RecordBatch]) -> Result<Sessions> {
-        let columns = batches
-            .iter()
-            .map(|b| Ok((rows::i64s(b, "idx")?, rows::i64s(b, "ts")?, rows::i64s(b, "nid")?, rows::strs(b, "name")?)))
-            .collect::<Result<Vec<_>>>()?;
-        let dense = |v: i64, what: &str| usize::try_from(v - 1).map_err(|_| QueryError::Shape(format!("{what} {v}")));
+        let shape = |what: &str, v: i64| QueryError::Shape(format!("{what} {v}"));
         let mut names: Vec<Option<String>> = Vec::new();
-        // `start[s + 1]`: rows of session `s`, until the prefix sums below.
-        let mut start = vec![0usize];
-        for (idx, _, nid, name) in &columns {
+        let (mut columns, mut sessions) = (Vec::with_capacity(batches.len()), 0i64);
+        for b in batches {
+            let (idx, ts, nid, name) =
+                (rows::i64s(b, "idx")?, rows::i64s(b, "ts")?, rows::i64s(b, "nid")?, rows::strs(b, "name")?);
             for i in 0..idx.len() {
-                let node = dense(nid.value(i), "node id")?;
+                let node = usize::try_from(nid.value(i) - 1).map_err(|_| shape("node id", nid.value(i)))?;
                 if names.len() <= node {
                     names.resize(node + 1, None);
                 }
                 match idx.value(i) {
                     0 => names[node] = Some(name.value(i).to_owned()),
-                    session => {
-                        let session = dense(session, "session index")?;
-                        if start.len() < session + 2 {
-                            start.resize(session + 2, 0);
-                        }
-                        start[session + 1] += 1;
-                    }
+                    s if s > 0 => sessions = sessions.max(s),
+                    s => return Err(shape("session index", s)),
                 }
             }
+            columns.push((idx, ts, nid));
         }
-        let names = names
+        // Session indexes are `u32` while grouped.
+        let sessions = u32::try_from(sessions).map_err(|_| shape("session index", sessions))? as usize;
+        let mut names = names
             .into_iter()
             .enumerate()
             .map(|(i, n)| n.ok_or_else(|| QueryError::Shape(format!("no name for node id {}", i + 1))))
@@ -92,34 +105,13 @@ impl Sessions {
         for (r, &id) in by_name.iter().enumerate() {
             rank[id] = r as u32;
         }
-        for s in 1..start.len() {
-            start[s] += start[s - 1];
-        }
-        let mut fill = start.clone();
-        let mut rows = vec![(0i64, 0u32); start[start.len() - 1]];
-        for (idx, ts, nid, _) in &columns {
-            for i in 0..idx.len() {
-                // Both checked by the first pass: every node has a name.
-                let (session, node) = (idx.value(i) - 1, nid.value(i) - 1);
-                if session >= 0 {
-                    let at = &mut fill[session as usize];
-                    rows[*at] = (ts.value(i), rank[node as usize]);
-                    *at += 1;
-                }
-            }
-        }
-        let mut names = names;
         names.sort_unstable();
-        Ok(Sessions { names, rows, start })
+        Ok(Sessions { names, rank, columns, sessions })
     }
 
-    fn sessions(&self) -> usize {
-        self.start.len() - 1
-    }
-
-    /// Counts the edges of every session's path of `depth` nodes, split
-    /// over two threads (the machine's cores; DuckDB is idle by now).
-    pub fn edges(mut self, anchor: &Anchor, depth: usize) -> Result<Vec<Edge>> {
+    /// Counts the edges of every session's path of `depth` nodes, on every
+    /// core (DuckDB is idle by now).
+    pub fn edges(self, anchor: &Anchor, depth: usize) -> Result<Vec<Edge>> {
         let id = |name: &str| self.names.binary_search_by(|n| n.as_str().cmp(name)).ok().map(|i| i as u32);
         let anchor = match anchor {
             Anchor::Start(name) => id(name).map(AnchorId::Start),
@@ -128,17 +120,19 @@ impl Sessions {
         };
         // A node no session reaches anchors no path.
         let Some(anchor) = anchor else { return Ok(Vec::new()) };
-        let mid = self.sessions() / 2;
-        let (first, second) = self.rows.split_at_mut(self.start[mid]);
-        let (start, names) = (&self.start, &self.names);
-        let (other, mine) = std::thread::scope(|s| {
-            let other = s.spawn(|| count(first, &start[..=mid], 0, anchor, depth));
-            (other.join(), count(second, &start[mid..], start[mid], anchor, depth))
-        });
-        let mut counts = other.map_err(|_| QueryError::Shape("paths evaluation panicked".into()))?;
-        for (key, n) in mine {
-            *counts.entry(key).or_default() += n;
+        let per_thread = group::for_each_group(
+            &self,
+            self.sessions,
+            || (Counts::new(), Vec::new()),
+            |(counts, seq), _, visits| count(counts, seq, visits, anchor, depth),
+        );
+        let mut counts = Counts::new();
+        for (mine, _) in per_thread {
+            for (key, n) in mine {
+                *counts.entry(key).or_default() += n;
+            }
         }
+        let names = &self.names;
         Ok(counts
             .drain()
             .map(|((step, source, target), weight)| Edge {
@@ -151,26 +145,41 @@ impl Sessions {
     }
 }
 
-/// Counts the edges of the sessions whose rows start at `start[..]`
-/// (offsets into the whole, `rows` beginning at offset `base`).
-fn count(rows: &mut [(i64, u32)], start: &[usize], base: usize, anchor: AnchorId, depth: usize) -> Counts {
-    let mut counts = Counts::new();
-    let mut seq = Vec::new();
-    for bounds in start.windows(2) {
-        let session = &mut rows[bounds[0] - base..bounds[1] - base];
-        session.sort_unstable();
-        seq.clear();
-        for &(_, node) in session.iter() {
-            if seq.last() != Some(&node) {
-                seq.push(node);
+impl Source for Sessions {
+    type Row = Visit;
+    fn batches(&self) -> usize {
+        self.columns.len()
+    }
+    fn batch_rows(&self, b: usize) -> usize {
+        self.columns[b].0.len()
+    }
+    fn rows(&self, b: usize, mut each: impl FnMut(Visit)) {
+        let (idx, ts, nid) = &self.columns[b];
+        for i in 0..idx.len() {
+            // Both checked by `from_batches`: sessions from 1, node ids named.
+            let session = idx.value(i);
+            if session > 0 {
+                let node = self.rank[(nid.value(i) - 1) as usize];
+                each(Visit { ts: ts.value(i), node, session: (session - 1) as u32 });
             }
         }
-        let Some((first_step, path)) = cut(&seq, anchor, depth) else { continue };
-        for (i, pair) in path.windows(2).enumerate() {
-            *counts.entry((first_step + i as u32, pair[0], pair[1])).or_default() += 1;
+    }
+}
+
+/// Adds the edges of one session's path, from its visits in any order
+/// (`seq` is scratch space).
+fn count(counts: &mut Counts, seq: &mut Vec<u32>, visits: &mut [Visit], anchor: AnchorId, depth: usize) {
+    visits.sort_unstable_by_key(|v| (v.ts, v.node));
+    seq.clear();
+    for v in visits.iter() {
+        if seq.last() != Some(&v.node) {
+            seq.push(v.node);
         }
     }
-    counts
+    let Some((first_step, path)) = cut(seq, anchor, depth) else { return };
+    for (i, pair) in path.windows(2).enumerate() {
+        *counts.entry((first_step + i as u32, pair[0], pair[1])).or_default() += 1;
+    }
 }
 
 /// The anchored path of a collapsed sequence and the (1-based) step of its
