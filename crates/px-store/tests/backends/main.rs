@@ -69,3 +69,14 @@ async fn a_runaway_analytics_query_is_interrupted_and_the_store_goes_on() {
     let ok = store.query(suites::event_store::A, "SELECT 42 AS answer".into(), Vec::new()).await.unwrap();
     assert_eq!(ok[0].num_rows(), 1);
 }
+
+#[tokio::test]
+async fn duckdb_gathers_a_large_wal_before_checkpointing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
+    let sql = "SELECT current_setting('checkpoint_threshold') AS v".to_string();
+    let batches = store.query(suites::event_store::A, sql, Vec::new()).await.unwrap();
+    let v = batches[0].column(0).as_any().downcast_ref::<arrow::array::StringArray>().unwrap().value(0).to_string();
+    // DuckDB's default is 16 MiB: see `DuckDbEventStore::open` for why not.
+    assert_eq!(v, "256.0 MiB");
+}
