@@ -235,12 +235,14 @@ fn other_query() -> impl Strategy<Value = Value> {
             prop::sample::select(vec!["day", "week"]),
             filter_choice(),
             tz.clone(),
-            prop::sample::select(vec!["buy", "view"])
+            prop::sample::select(vec!["buy", "view"]),
+            // 6, 18 and 48 daily periods: each width of the evaluator's bits.
+            prop::sample::select(vec!["2026-10-22", "2026-10-10", "2026-09-10"])
         )
             .prop_map(
-                |(t, period, filters, tz, ret)| json!({"kind":"retention","start_event":{"event":"view"},
+                |(t, period, filters, tz, ret, from)| json!({"kind":"retention","start_event":{"event":"view"},
                 "return_event":{"event":ret},"retention_type":t,"period":period,"filters":filters,"timezone":tz,
-                "date_range":{"from":"2026-10-22","to":"2026-10-27"}})
+                "date_range":{"from":from,"to":"2026-10-27"}})
             ),
         (filter_choice(), tz.clone()).prop_map(|(filters, tz)| json!({"kind":"stickiness","series":[{"event":"view"}],
             "filters":filters,"timezone":tz,"date_range":{"from":"2026-10-22","to":"2026-10-27"}})),
