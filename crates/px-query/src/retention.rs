@@ -216,6 +216,42 @@ fn cohort_counts(batches: &[RecordBatch], periods: &[i64]) -> Result<BTreeMap<(i
     Ok(counts)
 }
 
+/// Each person's bits, for the persons of one thread's range of keys.
+trait Slots<P> {
+    /// The bits of the range's `person`-th key, if it is in the range.
+    fn slot(&mut self, person: usize) -> Option<&mut P>;
+    /// Calls `f` with every slot's bits.
+    fn for_each(self, f: impl FnMut(P));
+}
+
+/// One slot per key of the range: the usual case, where most of a
+/// project's persons did the events (a page view).
+impl<P> Slots<P> for Vec<P> {
+    fn slot(&mut self, person: usize) -> Option<&mut P> {
+        self.get_mut(person)
+    }
+    fn for_each(self, f: impl FnMut(P)) {
+        self.into_iter().for_each(f)
+    }
+}
+
+/// Only the keys seen, when the rows are few next to the range of keys (a
+/// rare event in a large project): a slot per key would be mostly empty,
+/// and up to 32 bytes each for 100M persons.
+struct Seen<P> {
+    len: usize,
+    seen: hashbrown::HashMap<usize, P>,
+}
+
+impl<P: Default> Slots<P> for Seen<P> {
+    fn slot(&mut self, person: usize) -> Option<&mut P> {
+        (person < self.len).then(|| self.seen.entry(person).or_default())
+    }
+    fn for_each(self, f: impl FnMut(P)) {
+        self.seen.into_values().for_each(f)
+    }
+}
+
 /// The cohort table `[s * n + r]`: cohort `s`'s members active in period
 /// `r` (`r > s`), or its size (`r == s`). On every core: each thread takes
 /// a range of persons, reads every row and keeps its own bits and table,
@@ -232,54 +268,73 @@ fn fold<P: Periods>(columns: &[Rows], periods: &[i64]) -> Result<Vec<i64>> {
     } else {
         0
     };
-    let n = periods.len();
+    let rows: usize = columns.iter().map(|(pk, ..)| pk.len()).sum();
+    let dense = persons <= rows.saturating_mul(4);
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(16);
     let per_thread = persons.div_ceil(threads).max(1);
     let tables: Vec<Vec<i64>> = std::thread::scope(|s| {
         let spawned: Vec<_> = (0..threads)
             .map(|t| {
                 s.spawn(move || {
-                    let first = t * per_thread;
-                    let mut bits = vec![P::default(); per_thread.min(persons.saturating_sub(first))];
-                    // Rows come in time order: the last period found is
-                    // usually the next row's too.
-                    let mut last = (i64::MIN, None);
-                    for (pk, p, kind) in columns {
-                        for i in 0..pk.len() {
-                            // A row without a key was never written by the store's writer.
-                            if pk.is_null(i) {
-                                continue;
-                            }
-                            let person = ((pk.value(i) - lo) as usize).wrapping_sub(first);
-                            let Some(slot) = bits.get_mut(person) else { continue };
-                            let period = p.value(i);
-                            if last.0 != period {
-                                last = (period, periods.binary_search(&period).ok());
-                            }
-                            // Periods outside the cohorts' (a first time
-                            // before them) put the person in no cohort.
-                            if let Some(b) = last.1 {
-                                *slot = slot.with(b, kind.value(i), n);
-                            }
-                        }
+                    let range = PersonRange { lo, first: t * per_thread };
+                    let len = per_thread.min(persons.saturating_sub(range.first));
+                    if dense {
+                        fold_range(vec![P::default(); len], range, columns, periods)
+                    } else {
+                        fold_range(Seen::<P> { len, seen: hashbrown::HashMap::new() }, range, columns, periods)
                     }
-                    let mut table = vec![0i64; n * n];
-                    for person in bits {
-                        let (starts, returns) = person.split(n);
-                        for s in ones(starts) {
-                            table[s * n + s] += 1;
-                            for r in ones(returns.checked_shr(s as u32 + 1).unwrap_or(0)) {
-                                table[s * n + s + 1 + r] += 1;
-                            }
-                        }
-                    }
-                    table
                 })
             })
             .collect();
         spawned.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
     });
+    let n = periods.len();
     Ok((0..n * n).map(|i| tables.iter().map(|t| t[i]).sum()).collect())
+}
+
+/// A thread's persons: keys from `lo + first` on.
+#[derive(Clone, Copy)]
+struct PersonRange {
+    lo: i64,
+    first: usize,
+}
+
+/// One thread's cohort table, over the persons of `range` that `slots` holds.
+fn fold_range<P: Periods>(mut slots: impl Slots<P>, range: PersonRange, columns: &[Rows], periods: &[i64]) -> Vec<i64> {
+    let n = periods.len();
+    // Rows come in time order: the last period found is usually the next
+    // row's too.
+    let mut last = (i64::MIN, None);
+    for (pk, p, kind) in columns {
+        for i in 0..pk.len() {
+            // A row without a key was never written by the store's writer.
+            if pk.is_null(i) {
+                continue;
+            }
+            let person = ((pk.value(i) - range.lo) as usize).wrapping_sub(range.first);
+            let Some(slot) = slots.slot(person) else { continue };
+            let period = p.value(i);
+            if last.0 != period {
+                last = (period, periods.binary_search(&period).ok());
+            }
+            // Periods outside the cohorts' (a first time before them) put
+            // the person in no cohort.
+            if let Some(b) = last.1 {
+                *slot = slot.with(b, kind.value(i), n);
+            }
+        }
+    }
+    let mut table = vec![0i64; n * n];
+    slots.for_each(|person| {
+        let (starts, returns) = person.split(n);
+        for s in ones(starts) {
+            table[s * n + s] += 1;
+            for r in ones(returns.checked_shr(s as u32 + 1).unwrap_or(0)) {
+                table[s * n + s + 1 + r] += 1;
+            }
+        }
+    });
+    table
 }
 
 /// The cohort table and average curve from `(cohort, return period) -> persons`
@@ -354,6 +409,16 @@ mod tests {
         ]
         .into_iter()
         .collect();
+        assert_eq!(counts, want);
+    }
+
+    #[test]
+    fn counts_the_same_with_keys_far_apart() {
+        // Two persons a billion keys apart: slots for the keys seen only.
+        let periods = [0, 10, 20];
+        let rows = [(Some(1), 0, START), (Some(1), 20, RETURN), (Some(1_000_000_001), 10, START | RETURN)];
+        let counts = cohort_counts(&[batch(&rows)], &periods).unwrap();
+        let want: BTreeMap<(i64, i64), i64> = [((0, 0), 1), ((0, 20), 1), ((10, 10), 1)].into_iter().collect();
         assert_eq!(counts, want);
     }
 
