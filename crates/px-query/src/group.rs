@@ -154,7 +154,7 @@ pub fn for_each_group<S: Source, T: Send>(
 
 /// The threads to use: one per core (the evaluation runs after the store
 /// has answered, so the cores are free).
-fn threads() -> usize {
+pub(crate) fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(16)
 }
 
@@ -177,7 +177,7 @@ fn share_batches<S: Source>(source: &S, threads: usize) -> Vec<Range<usize>> {
 
 /// `work` on each input, each on its own thread (the first on this one),
 /// the outputs in input order. A panic on any thread goes on here.
-fn on_threads<I: Send, O: Send>(inputs: Vec<I>, work: impl Fn(I) -> O + Sync) -> Vec<O> {
+pub(crate) fn on_threads<I: Send, O: Send>(inputs: Vec<I>, work: impl Fn(I) -> O + Sync) -> Vec<O> {
     let work = &work;
     std::thread::scope(|s| {
         let mut inputs = inputs.into_iter();

@@ -13,6 +13,7 @@
 
 use crate::engine::{Context, Runner, TimeFrame};
 use crate::error::{QueryError, Result, invalid};
+use crate::group;
 use crate::model::{Common, EventRef, Interval, RetentionPeriod, RetentionQuery, RetentionType};
 use crate::rows;
 use crate::sql::{Sql, bucket_expr, local_micros};
@@ -270,23 +271,16 @@ fn fold<P: Periods>(columns: &[Rows], periods: &[i64]) -> Result<Vec<i64>> {
     };
     let rows: usize = columns.iter().map(|(pk, ..)| pk.len()).sum();
     let dense = persons <= rows.saturating_mul(4);
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(16);
+    let threads = group::threads();
     let per_thread = persons.div_ceil(threads).max(1);
-    let tables: Vec<Vec<i64>> = std::thread::scope(|s| {
-        let spawned: Vec<_> = (0..threads)
-            .map(|t| {
-                s.spawn(move || {
-                    let range = PersonRange { lo, first: t * per_thread };
-                    let len = per_thread.min(persons.saturating_sub(range.first));
-                    if dense {
-                        fold_range(vec![P::default(); len], range, columns, periods)
-                    } else {
-                        fold_range(Seen::<P> { len, seen: hashbrown::HashMap::new() }, range, columns, periods)
-                    }
-                })
-            })
-            .collect();
-        spawned.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    let tables = group::on_threads((0..threads).collect(), |t| {
+        let range = PersonRange { lo, first: t * per_thread };
+        let len = per_thread.min(persons.saturating_sub(range.first));
+        if dense {
+            fold_range(vec![P::default(); len], range, columns, periods)
+        } else {
+            fold_range(Seen::<P> { len, seen: hashbrown::HashMap::new() }, range, columns, periods)
+        }
     });
     let n = periods.len();
     Ok((0..n * n).map(|i| tables.iter().map(|t| t[i]).sum()).collect())
