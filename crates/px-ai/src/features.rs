@@ -235,7 +235,7 @@ async fn sessions(store: &dyn EventStore, scope: ProjectScope, data: &mut Datase
     let key_events: Vec<&str> = data.key_events.iter().map(String::as_str).collect();
     let completed: Vec<&str> = data.pairs.iter().map(|&(_, c)| key_events[c]).collect();
     let mut sql = Sql::new();
-    sql.push("WITH s AS (SELECT e.session_id AS sid, any_value(e.person_id) AS pid, any_value(e.distinct_id) AS did, ");
+    sql.push("WITH s AS (SELECT any_value(e.session_id) AS sid, any_value(e.person_id) AS pid, any_value(e.distinct_id) AS did, ");
     sql.push("epoch_us(min(e.timestamp)) AS start, epoch_us(max(e.timestamp)) AS finish, ");
     for d in ["browser", "os", "device_type", "country"] {
         sql.push(&format!("arg_min(e.{d}, e.timestamp) AS {d}, "));
@@ -257,8 +257,8 @@ async fn sessions(store: &dyn EventStore, scope: ProjectScope, data: &mut Datase
         bind_list(&mut sql, &completed);
         sql.push("), 0) AS revenue ");
     }
-    sql.push("FROM {events} e WHERE e.session_id IS NOT NULL AND ").append(window_sql(&w));
-    sql.push(" GROUP BY e.session_id) ");
+    sql.push("FROM {events} e WHERE e.session_uuid IS NOT NULL AND ").append(window_sql(&w));
+    sql.push(" GROUP BY e.session_uuid) ");
     sql.push("SELECT s.sid, s.pid::VARCHAR AS pid, s.start, s.finish, s.browser, s.os, s.device_type, s.country, ");
     // A person's properties are today's: they describe the sessions under
     // the person's own id, not the anonymous ones merged into it (a

@@ -165,6 +165,27 @@ pub fn person_id_for(project: crate::ProjectId, distinct_id: &str) -> Uuid {
     Uuid::new_v5(&PERSON_NAMESPACE, &name)
 }
 
+/// The session id as 16 bytes, stored beside it (`session_uuid`) so that
+/// queries group and join by session on a fixed-width value instead of
+/// text, which they must otherwise hash, compare and decompress row by row.
+///
+/// A session id that is a UUID in canonical form (lowercase, hyphenated:
+/// what PX's SDKs, its server-side sessions, PostHog's SDKs and the demo
+/// generator send) is that UUID, so distinct ids stay distinct exactly;
+/// any other text is its MD5, the same as DuckDB's `md5(id)::UUID`, which
+/// the schema upgrade uses. Two such ids collide with odds of about 2^-128
+/// a pair, as do the person ids derived from distinct ids.
+pub fn session_uuid(session_id: &str) -> Uuid {
+    if let Ok(u) = Uuid::try_parse(session_id)
+        && session_id.len() == 36
+        && u.hyphenated().encode_lower(&mut Uuid::encode_buffer()) == session_id
+    {
+        return u;
+    }
+    use md5::Digest;
+    Uuid::from_bytes(md5::Md5::digest(session_id.as_bytes()).into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +197,19 @@ mod tests {
         assert_eq!(a, person_id_for(ProjectId(1), "u1"));
         assert_ne!(a, person_id_for(ProjectId(2), "u1"));
         assert_ne!(a, person_id_for(ProjectId(1), "u2"));
+    }
+
+    #[test]
+    fn session_uuids_keep_canonical_uuids_and_hash_other_ids() {
+        let id = "0190abcd-1234-7abc-8def-0123456789ab";
+        assert_eq!(session_uuid(id).to_string(), id);
+        // DuckDB: SELECT md5('abc')::UUID
+        assert_eq!(session_uuid("abc").to_string(), "90015098-3cd2-4fb0-d696-3f7d28e17f72");
+        // Another spelling of the same UUID is another session id.
+        let upper = id.to_uppercase();
+        assert_ne!(session_uuid(&upper), session_uuid(id));
+        assert_eq!(session_uuid(&upper), session_uuid(&upper));
+        assert_ne!(session_uuid(&id.replace('-', "")), session_uuid(id));
     }
 
     #[test]

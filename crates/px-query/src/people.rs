@@ -124,7 +124,7 @@ pub async fn timeline(runner: &Runner<'_>, ctx: &Context, q: &TimelineQuery) -> 
 pub async fn sessions(runner: &Runner<'_>, ctx: &Context, q: &SessionsQuery) -> Result<Value> {
     let tf = TimeFrame::new(&q.common, ctx, "-7d")?;
     let mut base = Sql::new();
-    base.push("SELECT e.session_id AS sid, any_value(e.person_id)::VARCHAR AS person_id, ");
+    base.push("SELECT any_value(e.session_id) AS sid, any_value(e.person_id)::VARCHAR AS person_id, ");
     base.push("arg_min(e.distinct_id, e.timestamp) AS distinct_id, ");
     base.push("epoch_us(min(e.timestamp)) AS started, epoch_us(max(e.timestamp)) AS ended, count(*) AS events, ");
     let pv = crate::sql::is_page_view;
@@ -132,14 +132,14 @@ pub async fn sessions(runner: &Runner<'_>, ctx: &Context, q: &SessionsQuery) -> 
     base.push("arg_min(e.path, (e.timestamp, e.event_id)) FILTER (WHERE ").append(pv()).push(") AS entry_path, ");
     base.push("arg_max(e.path, (e.timestamp, e.event_id)) FILTER (WHERE ").append(pv()).push(") AS exit_path ");
     base.append(crate::trend::from_events(q.common.filters.iter(), None));
-    base.push(" WHERE ").append(tf.where_sql()).push(" AND e.session_id IS NOT NULL AND ");
+    base.push(" WHERE ").append(tf.where_sql()).push(" AND e.session_uuid IS NOT NULL AND ");
     base.append(filter::to_sql(&q.common.filters));
     if let Some(d) = &q.distinct_id {
         let person = runner.store.person(runner.scope, d).await?;
         let pid = person.map(|p| p.person_id.to_string()).unwrap_or_default();
         base.push(" AND e.person_id::VARCHAR = ").bind(pid);
     }
-    base.push(" GROUP BY e.session_id");
+    base.push(" GROUP BY e.session_uuid");
     // The summary covers every session of the range, the page only its
     // slice: `m LEFT JOIN page` answers the summary even past the last page.
     let bounced = |sql: &mut Sql, prefix: &str| {

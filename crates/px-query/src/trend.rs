@@ -49,7 +49,7 @@ pub(crate) fn math_sql(math: Math) -> &'static str {
     match math {
         Math::Total => "count(*)::DOUBLE",
         Math::UniquePersons => "count(DISTINCT person_id)::DOUBLE",
-        Math::UniqueSessions => "count(DISTINCT session_id)::DOUBLE",
+        Math::UniqueSessions => "count(DISTINCT session_uuid)::DOUBLE",
         Math::AvgPerPerson => "(count(*) / count(DISTINCT person_id))::DOUBLE",
         Math::Sum => "sum(x)",
         Math::Avg => "avg(x)",
@@ -113,7 +113,7 @@ fn series_sql(
 ) -> Sql {
     let bucket = bucket_expr(&local_micros(&tf.offsets, "e.timestamp"), interval, week_start);
     let mut base = Sql::new();
-    base.push("SELECT ").push(&bucket).push(" AS b, e.person_id, e.session_id, ");
+    base.push("SELECT ").push(&bucket).push(" AS b, e.person_id, e.session_uuid, ");
     match &s.property {
         Some(p) => {
             let (expr, _) = filter::property_sql(p);

@@ -83,7 +83,7 @@ fn gather_sql(q: &PathsQuery, tf: &TimeFrame) -> Sql {
         PathItem::Pageviews => "coalesce(e.path, '/')",
         PathItem::Events => "e.event",
     };
-    ev.push("SELECT e.session_id AS sid, epoch_us(e.timestamp) AS ts, ").push(node).push(" AS node ");
+    ev.push("SELECT e.session_uuid AS sid, epoch_us(e.timestamp) AS ts, ").push(node).push(" AS node ");
     // Paths follow sessions, not persons: unless a filter reads person
     // properties, the events' persons need not be resolved through merges.
     if filter::needs_persons(&q.common.filters) {
@@ -94,7 +94,7 @@ fn gather_sql(q: &PathsQuery, tf: &TimeFrame) -> Sql {
     if q.item == PathItem::Pageviews {
         ev.append(crate::sql::page_views_only());
     }
-    ev.push(" WHERE ").append(tf.where_sql()).push(" AND e.session_id IS NOT NULL");
+    ev.push(" WHERE ").append(tf.where_sql()).push(" AND e.session_uuid IS NOT NULL");
     ev.push(" AND ").append(filter::to_sql(&q.common.filters));
     let mut sql = Sql::new();
     sql.push("WITH ev AS (").append(ev).push("), ");

@@ -72,6 +72,7 @@ static SCHEMA: LazyLock<Arc<Schema>> = LazyLock::new(|| {
     }
     f.push(Field::new("timestamp_clamped", DataType::Boolean, false));
     f.push(Field::new("person_key", DataType::Int64, true));
+    f.push(uuid_field("session_uuid").with_nullable(true));
     Arc::new(Schema::new(f))
 });
 
@@ -110,6 +111,7 @@ pub fn to_record_batch(events: &[ScopedEvent], person_keys: Option<&[i64]>) -> R
     let mut distinct = StringBuilder::with_capacity(n, n * 24);
     let mut person = FixedSizeBinaryBuilder::with_capacity(n, 16);
     let mut session = StringBuilder::with_capacity(n, n * 36);
+    let mut session_uuid = FixedSizeBinaryBuilder::with_capacity(n, 16);
     let mut ts = TimestampMicrosecondBuilder::with_capacity(n);
     let mut received = TimestampMicrosecondBuilder::with_capacity(n);
     let mut props = StringBuilder::with_capacity(n, n * 200);
@@ -128,6 +130,10 @@ pub fn to_record_batch(events: &[ScopedEvent], person_keys: Option<&[i64]>) -> R
         distinct.append_value(&e.distinct_id);
         person.append_value(e.person_id.as_bytes())?;
         session.append_option(e.session_id.as_deref());
+        match &e.session_id {
+            Some(id) => session_uuid.append_value(px_core::event::session_uuid(id).as_bytes())?,
+            None => session_uuid.append_null(),
+        }
         ts.append_value(e.timestamp);
         received.append_value(e.received_at);
         json.clear();
@@ -167,5 +173,6 @@ pub fn to_record_batch(events: &[ScopedEvent], person_keys: Option<&[i64]>) -> R
         Some(keys) => Int64Array::from(keys.to_vec()),
         None => Int64Array::new_null(n),
     }));
+    cols.push(Arc::new(session_uuid.finish()));
     RecordBatch::try_new(Arc::clone(&SCHEMA), cols)
 }

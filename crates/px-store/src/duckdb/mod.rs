@@ -164,6 +164,13 @@ impl DuckDbEventStore {
                         schema::MIGRATE_TO_PERSON_KEYS
                     ))?;
                 }
+                if v < 4 {
+                    tracing::info!(path = %path.display(), "keying sessions by UUID (schema 4)");
+                    conn.execute_batch(&format!(
+                        "BEGIN TRANSACTION; {}; UPDATE px_schema SET version = 4; COMMIT",
+                        schema::MIGRATE_TO_SESSION_UUIDS
+                    ))?;
+                }
             }
         }
         let graph = PersonGraph::load(read::merged_distinct_ids(&conn)?, read::identified_persons(&conn)?);

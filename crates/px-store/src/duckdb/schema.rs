@@ -2,7 +2,7 @@
 //! project; every statement in this backend filters on both.
 
 /// Version of this schema; bump with a migration when it changes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 pub const DDL: &str = r#"
 CREATE TABLE IF NOT EXISTS px_schema (version BIGINT NOT NULL);
@@ -51,7 +51,10 @@ CREATE TABLE IF NOT EXISTS events (
     -- The person's dense key (see `crate::person_keys`), resolved through
     -- `person_overrides` as `person_id` is. Last, as schema 3 added it.
     -- Null only for the raw appends of `px bench ingest`.
-    person_key BIGINT
+    person_key BIGINT,
+    -- `session_id` as a UUID (`px_core::event::session_uuid`), which
+    -- queries group sessions by. Schema 4 added it.
+    session_uuid UUID
 );
 
 -- Every person's dense key; the writer holds them all in memory and is
@@ -235,6 +238,14 @@ pub const MIGRATE_TO_PERSON_KEYS: &str = "DELETE FROM person_keys;
     ALTER TABLE person_overrides ADD COLUMN IF NOT EXISTS person_key BIGINT;
     UPDATE person_overrides SET person_key = k.person_key FROM person_keys k
     WHERE person_overrides.project_id = k.project_id AND person_overrides.person_id = k.person_id";
+
+/// Schema 3 to 4: each event's session id as a UUID, as
+/// `px_core::event::session_uuid` computes it for new events: the id when
+/// it is a canonical UUID, else its MD5.
+pub const MIGRATE_TO_SESSION_UUIDS: &str = "ALTER TABLE events ADD COLUMN IF NOT EXISTS session_uuid UUID;
+    UPDATE events SET session_uuid = CASE WHEN TRY_CAST(session_id AS UUID)::VARCHAR = session_id
+        THEN TRY_CAST(session_id AS UUID) ELSE md5(session_id)::UUID END
+    WHERE session_id IS NOT NULL";
 
 /// Writes the pending merges into the events and forgets them: see
 /// `person_overrides`. One transaction.

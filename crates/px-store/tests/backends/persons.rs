@@ -7,6 +7,7 @@ use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
 use px_core::event::{PersonLink, person_id_for};
 use px_core::{ProjectId, ProjectScope};
+use px_store::duckdb::schema::SCHEMA_VERSION;
 use px_store::{DuckDbEventStore, EventStore};
 use px_testkit::suites::event_store::{A, B, event};
 
@@ -113,7 +114,7 @@ async fn a_schema_1_store_gets_its_merges_back_on_open() {
     assert_eq!(resolved(&store, A).await, vec![(user.clone(), 3)]);
     // Opening also wrote the merge into the events.
     assert_eq!(stored(&store, A.project_id).await, vec![(user, 3)]);
-    assert_eq!(pairs(&store, A, "SELECT 'version', max(version) FROM px_schema").await[0].1, 3);
+    assert_eq!(pairs(&store, A, "SELECT 'version', max(version) FROM px_schema").await[0].1, SCHEMA_VERSION);
 }
 
 /// Each person's key as queries see it: `(person_id, person_key)` rows.
@@ -157,9 +158,10 @@ async fn a_schema_2_store_numbers_its_persons_on_open() {
         let identify = identify("user", "anon", 6);
         store.append(vec![identify]).await.unwrap();
         assert_eq!(pending(&store).await, 1);
-        // What schema 2 had: no keys.
+        // What schema 2 had: no keys, and no session UUIDs (schema 4).
         for sql in [
             "ALTER TABLE events DROP COLUMN person_key",
+            "ALTER TABLE events DROP COLUMN session_uuid",
             "ALTER TABLE person_overrides DROP COLUMN person_key",
             "DELETE FROM person_keys",
             "UPDATE px_schema SET version = 2",
@@ -172,9 +174,53 @@ async fn a_schema_2_store_numbers_its_persons_on_open() {
     // events now belong to user.
     assert_eq!(keys(&store, A).await, vec![(person(A, "user"), 2), (person(A, "late"), 3)]);
     assert_eq!(keys(&store, B).await, vec![(person(B, "anon"), 1)]);
-    assert_eq!(pairs(&store, A, "SELECT 'version', max(version) FROM px_schema").await[0].1, 3);
+    assert_eq!(pairs(&store, A, "SELECT 'version', max(version) FROM px_schema").await[0].1, SCHEMA_VERSION);
     store.append(vec![event(A, "page_view", "fresh", 10)]).await.unwrap();
     assert_eq!(keys(&store, A).await.last(), Some(&(person(A, "fresh"), 4)));
+}
+
+/// `(session_id, session_uuid)` of every event of `scope`, by session id.
+async fn session_uuids(store: &DuckDbEventStore, scope: ProjectScope) -> Vec<(String, String)> {
+    let sql = "SELECT DISTINCT session_id, session_uuid::VARCHAR FROM {events} ORDER BY 1".to_string();
+    let batches: Vec<RecordBatch> = store.query(scope, sql, Vec::new()).await.unwrap();
+    let mut out = Vec::new();
+    for b in &batches {
+        let (ids, uuids) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
+        for i in 0..b.num_rows() {
+            out.push((ids.value(i).to_string(), uuids.value(i).to_string()));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn sessions_get_the_same_uuid_when_stored_and_when_a_schema_3_store_is_upgraded() {
+    let ids = ["0190abcd-1234-7abc-8def-0123456789ab", "0190ABCD-1234-7ABC-8DEF-0123456789AB", "s-1", "é ✓"];
+    let expected: Vec<(String, String)> = {
+        let mut v: Vec<_> =
+            ids.iter().map(|id| (id.to_string(), px_core::event::session_uuid(id).to_string())).collect();
+        v.sort();
+        v
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.duckdb");
+    {
+        let store = DuckDbEventStore::open(&path, None).unwrap();
+        let events = ids.iter().enumerate().map(|(i, id)| {
+            let mut e = event(A, "page_view", "anon", i as i64);
+            e.event.session_id = Some(id.to_string());
+            e
+        });
+        store.append(events.collect()).await.unwrap();
+        assert_eq!(session_uuids(&store, A).await, expected);
+        // What schema 3 had: no session UUIDs.
+        for sql in ["ALTER TABLE events DROP COLUMN session_uuid", "UPDATE px_schema SET version = 3"] {
+            store.query(A, sql.into(), Vec::new()).await.unwrap();
+        }
+    }
+    let store = DuckDbEventStore::open(&path, None).unwrap();
+    assert_eq!(session_uuids(&store, A).await, expected, "the upgrade computes what the writer does");
+    assert_eq!(pairs(&store, A, "SELECT 'version', max(version) FROM px_schema").await[0].1, SCHEMA_VERSION);
 }
 
 #[tokio::test]
