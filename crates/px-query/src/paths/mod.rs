@@ -91,10 +91,10 @@ fn gather_sql(q: &PathsQuery, tf: &TimeFrame) -> Sql {
     } else {
         ev.push("FROM {events_no_person} e");
     }
-    if q.item == PathItem::Pageviews {
-        ev.append(crate::sql::page_views_only());
-    }
     ev.push(" WHERE ").append(tf.where_sql()).push(" AND e.session_uuid IS NOT NULL");
+    if q.item == PathItem::Pageviews {
+        ev.push(" AND ").append(crate::sql::is_page_view());
+    }
     ev.push(" AND ").append(filter::to_sql(&q.common.filters));
     let mut sql = Sql::new();
     sql.push("WITH ev AS (").append(ev).push("), ");
