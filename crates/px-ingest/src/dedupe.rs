@@ -2,14 +2,21 @@
 //! counted twice, whatever the store's background merges do later.
 //!
 //! Memory is bounded: ids live in two generations of hash sets holding at
-//! most `max_ids` 16-byte keys in all (about 40 bytes each with the table's
-//! overhead, so the default 10 million is ~400 MiB at worst). The current
-//! generation becomes the previous one when it is `window` old or holds
-//! `max_ids / 2` ids, and the previous one is dropped. So an id is remembered
-//! for at least `window` (default one hour) as long as fewer than
-//! `max_ids / 2` events arrive within a window; at higher sustained rates the
-//! guarantee shrinks to the time it takes to receive `max_ids / 2` events,
-//! which [`Deduper::guaranteed_window_micros`] reports (exported as a metric).
+//! most `max_ids` 16-byte keys in all. The current generation becomes the
+//! previous one when it is `window` old or full, and the previous one is
+//! dropped. So an id is remembered for at least `window` (default one
+//! hour) as long as fewer ids than a generation holds arrive within a
+//! window; at higher sustained rates the guarantee shrinks to the time it
+//! takes to receive that many, which [`Deduper::guaranteed_window_micros`]
+//! reports (exported as a metric).
+//!
+//! A generation holds `max_ids / 2` ids rounded down to what its table
+//! holds without doubling ([`generation_ids`]): a hash table's buckets are
+//! a power of two, 7/8 of them usable, so 5M ids would take 2^23 buckets
+//! (142 MiB) where 3.67M fit in 2^22 (71 MiB), and while a table doubles
+//! the old and the new one are both alive. The default 10 million thus
+//! keeps 2 x 3.67M ids in 142 MiB, 178 MiB at worst while the current
+//! generation doubles; a full 5M a generation took 284 MiB, 355 at worst.
 //!
 //! The caller inserts ids only after the store committed them: an id marked
 //! seen before a failed write would make the client's retry look like a
@@ -29,9 +36,22 @@ pub fn dedupe_key(project: ProjectId, event_id: Uuid) -> u128 {
     xxhash_rust::xxh3::xxh3_128(&buf)
 }
 
+/// The ids one generation holds for a bound of `max_ids` in all: the most
+/// a hash table of at most `max_ids / 2` ids holds before it doubles
+/// (7/8 of a power of two buckets), and at least 3.
+pub fn generation_ids(max_ids: usize) -> usize {
+    let wanted_buckets = (max_ids / 2).saturating_mul(8) / 7;
+    if wanted_buckets < 8 {
+        return 3;
+    }
+    let buckets = 1usize << (usize::BITS - 1 - wanted_buckets.leading_zeros());
+    buckets / 8 * 7
+}
+
 pub struct Deduper {
     window: Micros,
-    max_ids: usize,
+    /// Ids a generation holds: [`generation_ids`].
+    generation: usize,
     current: HashSet<u128>,
     previous: HashSet<u128>,
     current_since: Micros,
@@ -43,7 +63,7 @@ impl Deduper {
     pub fn new(window: Micros, max_ids: usize, now: Micros) -> Self {
         Self {
             window,
-            max_ids: max_ids.max(2),
+            generation: generation_ids(max_ids),
             current: HashSet::new(),
             previous: HashSet::new(),
             current_since: now,
@@ -57,7 +77,7 @@ impl Deduper {
 
     /// Remembers a stored id.
     pub fn insert(&mut self, key: u128, now: Micros) {
-        if now - self.current_since >= self.window || self.current.len() >= self.max_ids / 2 {
+        if now - self.current_since >= self.window || self.current.len() >= self.generation {
             self.previous = std::mem::take(&mut self.current);
             self.previous_since = self.current_since;
             self.current_since = now;
@@ -112,11 +132,28 @@ mod tests {
     #[test]
     fn memory_stays_bounded_under_load() {
         let mut d = Deduper::new(60 * MIN, 100, 0);
+        // 50 ids a generation round down to 7/8 of 32 buckets.
+        assert_eq!(d.generation, 28);
         for k in 0..10_000u128 {
             d.insert(k, 0);
             assert!(d.len() <= 100);
+            assert!(d.current.capacity() <= 28, "a generation outgrew its table: {}", d.current.capacity());
         }
-        // The most recent max_ids / 2 ids are always remembered.
-        assert!((9_950..10_000).all(|k| d.contains(k)));
+        // The most recent generation's worth of ids is always remembered.
+        assert!((10_000 - 28..10_000).all(|k| d.contains(k)));
+    }
+
+    #[test]
+    fn generations_fill_their_table_without_doubling_it() {
+        assert_eq!(generation_ids(10_000_000), 3_670_016);
+        assert_eq!(generation_ids(2 * 3_670_016), 3_670_016);
+        assert_eq!(generation_ids(2 * 3_670_016 - 2), 1_835_008);
+        assert_eq!(generation_ids(1), 3);
+        assert_eq!(generation_ids(usize::MAX), (1usize << (usize::BITS - 3)) / 8 * 7);
+        let mut set = HashSet::new();
+        for k in 0..generation_ids(10_000) as u128 {
+            set.insert(k);
+        }
+        assert_eq!(set.capacity(), generation_ids(10_000), "the generation fills its table exactly");
     }
 }

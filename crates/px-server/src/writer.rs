@@ -22,7 +22,7 @@ use crate::metrics::Metrics;
 use hashbrown::HashSet;
 use px_core::time::{MICROS_PER_SECOND, now_micros};
 use px_core::{ErrorKind, ProjectId};
-use px_ingest::dedupe::{Deduper, dedupe_key};
+use px_ingest::dedupe::{Deduper, dedupe_key, generation_ids};
 use px_ingest::sessionize::Sessionizer;
 use px_store::spool::{self, Encoded, RecordBuilder, Spool, Until};
 use px_store::{EventStore, ScopedEvent};
@@ -134,7 +134,8 @@ pub async fn start(
     let now = now_micros();
     let window = config.dedupe_window_secs as i64 * MICROS_PER_SECOND;
     let mut deduper = Deduper::new(window, config.dedupe_max_ids, now);
-    let recent = store.recent_event_ids(now - window, config.dedupe_max_ids / 2).await?;
+    // The newest generation's worth: more would only rotate out again.
+    let recent = store.recent_event_ids(now - window, generation_ids(config.dedupe_max_ids)).await?;
     for (project, id) in recent.iter().rev() {
         deduper.insert(dedupe_key(*project, *id), now);
     }
