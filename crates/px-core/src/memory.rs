@@ -1,5 +1,4 @@
-//! Advice to the kernel about large, short-lived buffers, and to the
-//! allocator about how many arenas to keep.
+//! Advice to the kernel about large, short-lived buffers.
 
 /// Asks the kernel to back the memory at `start..start + len` with huge
 /// (2 MiB) pages where it can, before it is first written.
@@ -23,25 +22,5 @@ pub fn advise_huge_pages(start: *const u8, len: usize) {
         // SAFETY: `madvise` with `MADV_HUGEPAGE` reads and writes no memory
         // of ours; on a range that is not mapped it fails, which is ignored.
         unsafe { libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_HUGEPAGE) };
-    }
-}
-
-/// Caps glibc's malloc arenas at one per core, unless `MALLOC_ARENA_MAX`
-/// says otherwise. Call it first thing in `main`, before any thread starts.
-///
-/// Why: glibc gives threads up to eight arenas per core. Each arena keeps
-/// the memory it freed for reuse by its own threads, so a server whose
-/// Tokio workers, blocking pool and DuckDB threads take turns parsing and
-/// dropping batches holds many partly empty arenas. Under
-/// `px bench ingest` the server peaked at 1,056-1,099 MiB with the default
-/// and 793 MiB with one arena per core (2 here), at the same rate.
-pub fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let cores = libc::c_int::try_from(cores).unwrap_or(libc::c_int::MAX);
-        // SAFETY: `mallopt` only sets an allocator parameter; a value it
-        // rejects leaves the default.
-        unsafe { libc::mallopt(libc::M_ARENA_MAX, cores) };
     }
 }

@@ -46,7 +46,6 @@ enum Command {
 }
 
 fn main() -> Result<()> {
-    px_core::memory::limit_malloc_arenas();
     let cli = Cli::parse();
     let env: std::collections::HashMap<String, String> = std::env::vars().collect();
     let mut config = config::load(cli.config.as_deref(), &env).map_err(|problems| {
