@@ -150,25 +150,10 @@ impl DuckDbEventStore {
             }
             Some(v) => {
                 // One transaction per step, so a failed upgrade can be retried.
-                if v < 2 {
-                    // Schema 2 adds `person_overrides`, filled from the merges so far.
+                for (to, what, sql) in schema::UPGRADES.iter().filter(|(to, ..)| v < *to) {
+                    tracing::info!(path = %path.display(), "{what} (schema {to})");
                     conn.execute_batch(&format!(
-                        "BEGIN TRANSACTION; {}; UPDATE px_schema SET version = 2; COMMIT",
-                        schema::BACKFILL_PERSON_OVERRIDES
-                    ))?;
-                }
-                if v < 3 {
-                    tracing::info!(path = %path.display(), "numbering persons (schema 3)");
-                    conn.execute_batch(&format!(
-                        "BEGIN TRANSACTION; {}; UPDATE px_schema SET version = 3; COMMIT",
-                        schema::MIGRATE_TO_PERSON_KEYS
-                    ))?;
-                }
-                if v < 4 {
-                    tracing::info!(path = %path.display(), "keying sessions by UUID (schema 4)");
-                    conn.execute_batch(&format!(
-                        "BEGIN TRANSACTION; {}; UPDATE px_schema SET version = 4; COMMIT",
-                        schema::MIGRATE_TO_SESSION_UUIDS
+                        "BEGIN TRANSACTION; {sql}; UPDATE px_schema SET version = {to}; COMMIT"
                     ))?;
                 }
             }

@@ -1,8 +1,9 @@
 //! DuckDB schema for events and persons. Every table leads with tenant and
 //! project; every statement in this backend filters on both.
 
-/// Version of this schema; bump with a migration when it changes.
-pub const SCHEMA_VERSION: i64 = 4;
+/// Version of this schema: the one the last of [`UPGRADES`] reaches (a
+/// change to the schema adds an upgrade).
+pub const SCHEMA_VERSION: i64 = UPGRADES[UPGRADES.len() - 1].0;
 
 pub const DDL: &str = r#"
 CREATE TABLE IF NOT EXISTS px_schema (version BIGINT NOT NULL);
@@ -212,8 +213,7 @@ pub const APPLY_MERGE_STAGE: [&str; 5] = [
 /// merged distinct ids (an event's stored person maps to the person its
 /// distinct id has now; one target per stored person, as merges move whole
 /// persons).
-pub const BACKFILL_PERSON_OVERRIDES: &str =
-    "INSERT INTO person_overrides (tenant_id, project_id, old_person_id, person_id)
+const BACKFILL_PERSON_OVERRIDES: &str = "INSERT INTO person_overrides (tenant_id, project_id, old_person_id, person_id)
     SELECT e.tenant_id, e.project_id, e.person_id, any_value(d.person_id)
     FROM events e JOIN person_distinct_ids d
       ON d.tenant_id = e.tenant_id AND d.project_id = e.project_id AND d.distinct_id = e.distinct_id
@@ -225,7 +225,7 @@ pub const BACKFILL_PERSON_OVERRIDES: &str =
 /// target with no event of its own comes after those. Then the events and
 /// the pending overrides get their person's key. Numbers afresh whatever
 /// keys there are, so that an interrupted upgrade can run again.
-pub const MIGRATE_TO_PERSON_KEYS: &str = "DELETE FROM person_keys;
+const MIGRATE_TO_PERSON_KEYS: &str = "DELETE FROM person_keys;
     INSERT INTO person_keys
     SELECT tenant_id, project_id, person_id,
            row_number() OVER (PARTITION BY project_id ORDER BY min(first_seen) NULLS LAST, person_id)
@@ -242,10 +242,19 @@ pub const MIGRATE_TO_PERSON_KEYS: &str = "DELETE FROM person_keys;
 /// Schema 3 to 4: each event's session id as a UUID, as
 /// `px_core::event::session_uuid` computes it for new events: the id when
 /// it is a canonical UUID, else its MD5.
-pub const MIGRATE_TO_SESSION_UUIDS: &str = "ALTER TABLE events ADD COLUMN IF NOT EXISTS session_uuid UUID;
+const MIGRATE_TO_SESSION_UUIDS: &str = "ALTER TABLE events ADD COLUMN IF NOT EXISTS session_uuid UUID;
     UPDATE events SET session_uuid = CASE WHEN TRY_CAST(session_id AS UUID)::VARCHAR = session_id
         THEN TRY_CAST(session_id AS UUID) ELSE md5(session_id)::UUID END
     WHERE session_id IS NOT NULL";
+
+/// The upgrades from each earlier schema, in order: the version each one
+/// reaches, what it does (for the log), and its statements. Opening a store
+/// runs, one transaction each, those past the store's version.
+pub const UPGRADES: [(i64, &str, &str); 3] = [
+    (2, "filling person overrides from the merges so far", BACKFILL_PERSON_OVERRIDES),
+    (3, "numbering persons", MIGRATE_TO_PERSON_KEYS),
+    (4, "keying sessions by UUID", MIGRATE_TO_SESSION_UUIDS),
+];
 
 /// Writes the pending merges into the events and forgets them: see
 /// `person_overrides`. One transaction.
