@@ -1,8 +1,8 @@
 //! Domain types shared by every stage of the event flow: tenancy ids and the
 //! scope that every store call requires, the wire and stored event models,
 //! ingestion limits, rejection reasons and the error kinds each layer maps its
-//! errors onto, and memory advice for large buffers. No I/O lives here, so
-//! every crate can depend on it.
+//! errors onto, and memory policy (advice for large buffers, when to give
+//! freed memory back). No I/O lives here, so every crate can depend on it.
 
 pub mod error;
 pub mod event;

@@ -76,6 +76,8 @@ impl Runner<'_> {
 /// Validates and answers `query` as JSON.
 pub async fn run(store: &dyn EventStore, ctx: &Context, query: &Query) -> Result<Value> {
     query.validate()?;
+    // Freed memory stays with the process until the queries stop.
+    let _busy = px_core::memory::busy();
     let runner = Runner { store, scope: ctx.scope };
     match query {
         Query::Trend(q) => crate::trend::run(&runner, ctx, q).await,

@@ -55,6 +55,9 @@ fn main() -> Result<()> {
         config.data_dir = d;
     }
     init_logs(&config.log);
+    if let Err(e) = px_core::memory::start_trimmer() {
+        tracing::warn!(error = %e, "cannot start the memory trimmer: freed memory stays with px");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {
@@ -65,6 +68,16 @@ fn main() -> Result<()> {
             Command::Ai(cmd) => ai::run(config, cmd).await,
         }
     })
+}
+
+/// glibc's `malloc_trim`, as DuckDB (linked into this binary) calls it:
+/// deferred until no query runs, see [`px_core::memory::TRIM_AFTER_IDLE`].
+/// The linker binds calls within the binary to this definition before the
+/// C library's.
+#[unsafe(no_mangle)]
+pub extern "C" fn malloc_trim(_pad: usize) -> std::ffi::c_int {
+    px_core::memory::defer_trim();
+    0
 }
 
 fn init_logs(log: &config::LogConfig) {
