@@ -44,8 +44,9 @@ pub fn advise_huge_pages(start: *const u8, len: usize) {
 /// defines `malloc_trim` itself (the linker binds DuckDB's calls to it) as
 /// [`defer_trim`], and [`start_trimmer`] trims once the queries have
 /// stopped: half the page faults, and the 20-step funnel's median on 100M
-/// went from about 2.0 to 1.75 s (docs/benchmarks.md). Memory still goes
-/// back to the system a second after the last query.
+/// went from 1.93 to 1.71 s (docs/benchmarks.md). Memory still goes back to
+/// the system a second after the last query. (DuckDB trims only with glibc,
+/// which is also where the trimmer finds the real `malloc_trim`.)
 pub const TRIM_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// Queries running now.
