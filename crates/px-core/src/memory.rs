@@ -43,7 +43,8 @@ pub fn advise_huge_pages(start: *const u8, len: usize) {
 /// system time over six 20-step funnels on 100M events. The `px` binary
 /// defines `malloc_trim` itself (the linker binds DuckDB's calls to it) as
 /// [`defer_trim`], and [`start_trimmer`] trims once the queries have
-/// stopped: half the page faults, and the 20-step funnel's median on 100M
+/// stopped (the store and the query engine hold a [`busy`] guard while one
+/// runs): half the page faults, and the 20-step funnel's median on 100M
 /// went from 1.93 to 1.71 s (docs/benchmarks.md). Memory still goes back to
 /// the system a second after the last query. (DuckDB trims only with glibc,
 /// which is also where the trimmer finds the real `malloc_trim`.)

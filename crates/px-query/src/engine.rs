@@ -76,7 +76,8 @@ impl Runner<'_> {
 /// Validates and answers `query` as JSON.
 pub async fn run(store: &dyn EventStore, ctx: &Context, query: &Query) -> Result<Value> {
     query.validate()?;
-    // Freed memory stays with the process until the queries stop.
+    // The store marks each statement; this also covers the evaluation in
+    // Rust between and after them (a funnel's is most of a second on 100M).
     let _busy = px_core::memory::busy();
     let runner = Runner { store, scope: ctx.scope };
     match query {

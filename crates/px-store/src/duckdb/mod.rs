@@ -412,6 +412,9 @@ impl EventStore for DuckDbEventStore {
         sql: String,
         params: Vec<SqlParam>,
     ) -> Result<Vec<::arrow::record_batch::RecordBatch>> {
+        // Every analytics statement (the query engine's, the AI engine's)
+        // keeps freed memory in the process while it runs.
+        let _busy = px_core::memory::busy();
         let mut conn = self.db.connect_raw()?;
         let interrupt = conn.interrupt_handle();
         let mut task = tokio::task::spawn_blocking(move || read::query(&mut conn, scope, &sql, &params));
