@@ -45,8 +45,10 @@ pub fn advise_huge_pages(start: *const u8, len: usize) {
 /// [`defer_trim`], and [`start_trimmer`] trims once the queries have
 /// stopped (the store and the query engine hold a [`busy`] guard while one
 /// runs): half the page faults, and the 20-step funnel's median on 100M
-/// went from 1.93 to 1.71 s (docs/benchmarks.md). Memory still goes back to
-/// the system a second after the last query. (DuckDB trims only with glibc,
+/// went from 1.93 to 1.71 s (docs/benchmarks.md). The store's spooled
+/// writes count as queries too: under full ingestion load the trims took
+/// 2% of the server's CPU. Memory still goes back to the system a second
+/// after the last query or write. (DuckDB trims only with glibc,
 /// which is also where the trimmer finds the real `malloc_trim`.)
 pub const TRIM_AFTER_IDLE: Duration = Duration::from_secs(1);
 

@@ -13,8 +13,8 @@ pub struct ServerConfig {
     pub port: u16,
     /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
-    /// Most events one spool record and one store transaction take
-    /// (larger groups wait for the next).
+    /// Most events one spool record and one store append take (larger
+    /// groups wait for the next); the store commits in bulk, across appends.
     pub max_commit_events: usize,
     /// Acknowledged events waiting in memory for the store, at most; past
     /// it the writer waits (backpressure). At least `max_commit_events`.
@@ -45,7 +45,7 @@ impl Default for ServerConfig {
             port: 8000,
             trust_forwarded_for: false,
             max_commit_events: 20_000,
-            max_backlog_events: 60_000,
+            max_backlog_events: 30_000,
             write_queue_requests: 1024,
             ingest_memory_mib: 512,
             dedupe_window_secs: 3600,

@@ -6,9 +6,9 @@
 //! sessions, appends the group to the spool as one synced record and
 //! answers: group commit, so one sync acknowledges many requests, and under
 //! light load a request is written alone, without waiting for a timer.
-//! The drainer then moves spooled events into the store in transactions of
-//! up to `max_commit_events`; `px_store::spool` says why, and how a crash
-//! is recovered exactly once.
+//! The drainer then moves spooled events into the store, in appends of up
+//! to `max_commit_events` and bulk transactions across them; `px_store::spool`
+//! says why, and how a crash is recovered exactly once.
 //!
 //! Ids enter the dedupe window only once their record is synced, and a
 //! failed append fails every request of the group: a 2xx always means
@@ -25,13 +25,13 @@ use px_core::{ErrorKind, ProjectId};
 use px_ingest::dedupe::{Deduper, dedupe_key, generation_ids};
 use px_ingest::sessionize::Sessionizer;
 use px_store::spool::{self, Encoded, RecordBuilder, Spool, Until};
-use px_store::{EventStore, ScopedEvent};
+use px_store::{Commit, EventStore, ScopedEvent};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::{Duration, Instant};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 
 /// What a commit did for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +90,8 @@ pub struct WriterHandle {
     spooled: Arc<AtomicU64>,
     /// Spool position the store holds every event up to.
     stored: watch::Receiver<u64>,
+    /// Tells the drainer a read waits: it commits at once.
+    wanted: Arc<Notify>,
 }
 
 impl WriterHandle {
@@ -112,6 +114,10 @@ impl WriterHandle {
     pub async fn visible(&self, limit: Duration) -> bool {
         let target = self.spooled.load(Acquire);
         let mut stored = self.stored.clone();
+        if *stored.borrow() >= target {
+            return true;
+        }
+        self.wanted.notify_one();
         matches!(tokio::time::timeout(limit, stored.wait_for(|s| *s >= target)).await, Ok(Ok(_)))
     }
 }
@@ -145,12 +151,14 @@ pub async fn start(
     let spooled = Arc::new(AtomicU64::new(spool.position()));
     let (stored_tx, stored) = watch::channel(through.max(spool.position()));
     let (drain_tx, drain_rx) = mpsc::unbounded_channel();
+    let wanted = Arc::new(Notify::new());
     let drainer = Drainer {
         store,
         dir: config.spool_dir,
         rx: drain_rx,
         stored: stored_tx,
         spooled: Arc::clone(&spooled),
+        wanted: Arc::clone(&wanted),
         max_events: config.max_commit_events,
         metrics: Arc::clone(&metrics),
     };
@@ -174,7 +182,7 @@ pub async fn start(
             tracing::error!(error = %e, "the drainer failed; the spool keeps its events for the next start");
         }
     });
-    Ok((WriterHandle { tx, metrics, spooled, stored }, join))
+    Ok((WriterHandle { tx, metrics, spooled, stored, wanted }, join))
 }
 
 struct Task {
@@ -342,27 +350,73 @@ impl Task {
 /// upkeep ([`EventStore::maintain`]).
 const IDLE_UPKEEP: Duration = Duration::from_secs(3);
 
-/// Moves acknowledged events from memory into the store in large
-/// transactions, recording the spool position with them, and deletes the
-/// spool segments the store then holds.
+/// The longest the drainer keeps a store transaction open for more events
+/// ([`Commit::WhenFull`]): how far, at worst, the store lags the acks
+/// under a load too light to fill a bulk transaction sooner.
+const MAX_OPEN: Duration = Duration::from_secs(1);
+
+/// A pause this long in the arrivals commits the open transaction, so that
+/// under light load events reach the store at once.
+const IDLE_COMMIT: Duration = Duration::from_millis(20);
+
+/// Moves acknowledged events from memory into the store, recording the
+/// spool position with them, and deletes the spool segments the store then
+/// holds. The store keeps its transaction open across appends until it
+/// holds a bulk's worth (a large transaction costs the store much less per
+/// event), until arrivals pause, [`MAX_OPEN`] passes, or a read waits for
+/// the events ([`WriterHandle::visible`]).
 struct Drainer {
     store: Arc<dyn EventStore>,
     dir: PathBuf,
     rx: mpsc::UnboundedReceiver<Spooled>,
     stored: watch::Sender<u64>,
     spooled: Arc<AtomicU64>,
+    /// A read waits for the events acknowledged so far.
+    wanted: Arc<Notify>,
     max_events: usize,
     metrics: Arc<Metrics>,
+}
+
+/// The store's open transaction, as the drainer sees it.
+struct OpenTransaction {
+    since: Instant,
+    events: usize,
+}
+
+enum Next {
+    Group(Option<Spooled>),
+    Commit,
+    Upkeep,
 }
 
 impl Drainer {
     async fn run(mut self) {
         let mut stored = *self.stored.borrow();
+        let mut open: Option<OpenTransaction> = None;
         loop {
-            let first = match tokio::time::timeout(IDLE_UPKEEP, self.rx.recv()).await {
-                Ok(Some(first)) => first,
-                Ok(None) => break,
-                Err(_idle) => {
+            let wait = match &open {
+                Some(o) => IDLE_COMMIT.min(MAX_OPEN.saturating_sub(o.since.elapsed())),
+                None => IDLE_UPKEEP,
+            };
+            let next = tokio::select! {
+                biased;
+                group = self.rx.recv() => Next::Group(group),
+                () = self.wanted.notified(), if open.is_some() => Next::Commit,
+                () = tokio::time::sleep(wait) => if open.is_some() { Next::Commit } else { Next::Upkeep },
+            };
+            let first = match next {
+                Next::Group(Some(first)) => first,
+                Next::Group(None) => {
+                    if open.is_some() {
+                        self.commit(&mut open, stored).await;
+                    }
+                    break;
+                }
+                Next::Commit => {
+                    stored = self.commit(&mut open, stored).await;
+                    continue;
+                }
+                Next::Upkeep => {
                     if let Err(e) = self.store.maintain().await {
                         tracing::warn!(error = %e, "store upkeep failed; will retry");
                     }
@@ -393,34 +447,59 @@ impl Drainer {
                 rooms.push(s.room);
             }
             let count = events.len();
+            let o = open.get_or_insert_with(|| OpenTransaction { since: Instant::now(), events: 0 });
+            o.events += count;
             let started = Instant::now();
-            let result = self.store.append_spooled(events, through).await;
+            let result = self.store.append_spooled(events, through, Commit::WhenFull).await;
             self.metrics.store_write_latency.observe(started.elapsed().as_secs_f64());
-            match result {
-                Ok(()) => {
-                    stored = through;
-                    self.metrics.store_write_events.fetch_add(count as u64, Relaxed);
-                }
-                Err(e) => {
-                    self.metrics.store_write_failures.fetch_add(1, Relaxed);
-                    self.metrics.store_failing.store(1, Relaxed);
-                    tracing::error!(error = %e, events = count, "event store commit failed; the events stay spooled");
-                    stored = self.recover().await;
-                    self.metrics.store_failing.store(0, Relaxed);
-                    tracing::info!("event store commits work again; the spooled events are stored");
-                }
-            }
-            self.metrics.spool_backlog_events.fetch_sub(count as u64, Relaxed);
-            self.stored.send_replace(stored);
+            // In the store's transaction now (or back in the spool): no
+            // longer in this process's memory.
             drop(rooms);
-            let dir = self.dir.clone();
-            match tokio::task::spawn_blocking(move || spool::release(&dir, stored)).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "could not delete a stored spool segment"),
-                Err(e) => tracing::warn!(error = %e, "deleting stored spool segments failed"),
-            }
+            stored = self.settle(result, &mut open, stored).await;
         }
         tracing::info!("drainer stopped: every acknowledged event is in the store");
+    }
+
+    /// Commits the store's open transaction.
+    async fn commit(&self, open: &mut Option<OpenTransaction>, stored: u64) -> u64 {
+        let started = Instant::now();
+        let result = self.store.commit_spooled().await;
+        self.metrics.store_write_latency.observe(started.elapsed().as_secs_f64());
+        self.settle(result, open, stored).await
+    }
+
+    /// Takes in what a store call answered: the position the store now
+    /// holds, or a failure, after which the events of the lost transaction
+    /// are stored again from the spool. Releases the spool segments the
+    /// store holds; answers its position.
+    async fn settle(&self, result: px_store::Result<u64>, open: &mut Option<OpenTransaction>, stored: u64) -> u64 {
+        let through = match result {
+            Ok(through) if through == stored => return stored,
+            Ok(through) => through,
+            Err(e) => {
+                self.metrics.store_write_failures.fetch_add(1, Relaxed);
+                self.metrics.store_failing.store(1, Relaxed);
+                let events = open.as_ref().map_or(0, |o| o.events);
+                tracing::error!(error = %e, events, "event store commit failed; the events stay spooled");
+                let through = self.recover().await;
+                self.metrics.store_failing.store(0, Relaxed);
+                tracing::info!("event store commits work again; the spooled events are stored");
+                through
+            }
+        };
+        // Committed (or recovered): the whole open transaction is stored.
+        if let Some(o) = open.take() {
+            self.metrics.store_write_events.fetch_add(o.events as u64, Relaxed);
+            self.metrics.spool_backlog_events.fetch_sub(o.events as u64, Relaxed);
+        }
+        self.stored.send_replace(through);
+        let dir = self.dir.clone();
+        match tokio::task::spawn_blocking(move || spool::release(&dir, through)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not delete a stored spool segment"),
+            Err(e) => tracing::warn!(error = %e, "deleting stored spool segments failed"),
+        }
+        through
     }
 
     /// After a failed commit, the events that were in it are read back
@@ -469,14 +548,24 @@ mod tests {
         async fn append(&self, events: Vec<ScopedEvent>) -> px_store::Result<()> {
             self.inner.append(events).await
         }
-        async fn append_spooled(&self, events: Vec<ScopedEvent>, through: u64) -> px_store::Result<()> {
+        async fn append_spooled(
+            &self,
+            events: Vec<ScopedEvent>,
+            through: u64,
+            commit: Commit,
+        ) -> px_store::Result<u64> {
             if self.metrics.store_failing.load(Relaxed) == 1 {
                 self.retried_while_failing.store(true, Relaxed);
             }
+            self.inner.append_spooled(events, through, commit).await
+        }
+        async fn commit_spooled(&self) -> px_store::Result<u64> {
             if self.failures.fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1)).is_ok() {
+                // As a full disk would: the open transaction is lost.
+                self.inner.discard_spooled();
                 return Err(px_store::StoreError::Unavailable("no space left on device".into()));
             }
-            self.inner.append_spooled(events, through).await
+            self.inner.commit_spooled().await
         }
         async fn maintain(&self) -> px_store::Result<()> {
             self.inner.maintain().await

@@ -135,6 +135,15 @@ impl From<bool> for SqlParam {
     }
 }
 
+/// When [`EventStore::append_spooled`] commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// Before it returns.
+    Now,
+    /// Once the open transaction holds a bulk's worth of events.
+    WhenFull,
+}
+
 #[async_trait]
 pub trait EventStore: Send + Sync {
     /// Stores events atomically and durably; resolves each event's person
@@ -142,14 +151,27 @@ pub trait EventStore: Send + Sync {
     /// `$set_once`, identify, alias) the events carry, in order.
     async fn append(&self, events: Vec<ScopedEvent>) -> Result<()>;
 
-    /// [`append`](Self::append), recording in the same transaction that the
-    /// store now holds every event of the spool up to position `through`
-    /// (see [`crate::spool`]). Atomicity is what makes spool recovery
-    /// exactly-once: a crash leaves either both or neither.
-    async fn append_spooled(&self, events: Vec<ScopedEvent>, through: u64) -> Result<()>;
+    /// [`append`](Self::append) for spooled events, recording in the same
+    /// transaction that the store holds every event of the spool up to
+    /// position `through` (see [`crate::spool`]). Atomicity is what makes
+    /// spool recovery exactly-once: a crash leaves either both or neither.
+    ///
+    /// With [`Commit::WhenFull`] the events join the store's open spooled
+    /// transaction, which commits once it holds a bulk's worth of events
+    /// (or at [`commit_spooled`](Self::commit_spooled)): a store writes
+    /// large transactions much cheaper than small ones. Answers the spool
+    /// position the store durably holds after the call. On error the open
+    /// transaction is gone: the events since that position must be
+    /// appended again (from the spool).
+    async fn append_spooled(&self, events: Vec<ScopedEvent>, through: u64, commit: Commit) -> Result<u64>;
 
-    /// The spool position of the last [`append_spooled`](Self::append_spooled)
-    /// (0 when there was none).
+    /// Commits the open spooled transaction, if any; answers the spool
+    /// position the store durably holds. On error, as for
+    /// [`append_spooled`](Self::append_spooled).
+    async fn commit_spooled(&self) -> Result<u64>;
+
+    /// The spool position of the last committed
+    /// [`append_spooled`](Self::append_spooled) (0 when there was none).
     async fn spooled_through(&self) -> Result<u64>;
 
     /// Upkeep the store does best while no events arrive: the embedded

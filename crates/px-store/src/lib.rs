@@ -15,7 +15,9 @@ pub mod sqlite;
 
 pub use self::duckdb::DuckDbEventStore;
 pub use error::{Result, StoreError};
-pub use event_store::{Cursor, EventPage, EventQuery, EventRecord, EventStore, PersonRecord, ScopedEvent, SqlParam};
+pub use event_store::{
+    Commit, Cursor, EventPage, EventQuery, EventRecord, EventStore, PersonRecord, ScopedEvent, SqlParam,
+};
 pub use meta_store::{
     ApiKey, Insight, InsightFilter, InsightStatus, InsightUpdate, KeyKind, MetaStore, NewInsight, NewProject, Project,
     Role, Tenant, User,

@@ -48,8 +48,9 @@ pub struct IngestArgs {
     /// Events appended in the raw-ceiling phase.
     #[arg(long, default_value_t = 2_000_000)]
     raw_events: usize,
-    /// Rows per transaction in the raw-ceiling phase.
-    #[arg(long, default_value_t = 20_000)]
+    /// Rows per transaction in the raw-ceiling phase: by default the
+    /// store's bulk transaction, its fastest path (`BULK_EVENTS`).
+    #[arg(long, default_value_t = px_store::duckdb::BULK_EVENTS)]
     raw_chunk: usize,
     /// Seconds of the half-load latency phase.
     #[arg(long, default_value_t = 20)]

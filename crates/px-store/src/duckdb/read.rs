@@ -225,6 +225,11 @@ pub fn recent_event_ids(conn: &Connection, since: Micros, limit: usize) -> Resul
     Ok(rows)
 }
 
+/// The spool position the store holds every event up to (0 when none).
+pub fn spooled_through(conn: &Connection) -> Result<u64> {
+    Ok(conn.query_row("SELECT max(through) FROM px_spool", [], |r| r.get::<_, Option<u64>>(0))?.unwrap_or(0))
+}
+
 /// Stored `(project, distinct id, person)` rows, for loading the graph.
 pub fn merged_distinct_ids(conn: &Connection) -> Result<Vec<(ProjectId, String, Uuid)>> {
     let mut stmt =

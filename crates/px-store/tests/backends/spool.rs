@@ -1,9 +1,12 @@
 //! The spool over a real DuckDB store: recovery stores every synced record
 //! once, cuts a torn tail, refuses damaged acknowledged data, and never
-//! reuses a position.
+//! reuses a position; a store transaction kept open across appends is
+//! invisible until it commits, and one that fails leaves nothing behind.
 
+use arrow::array::AsArray;
+use px_core::event::{PersonLink, person_id_for};
 use px_store::spool::{self, Spool, Until};
-use px_store::{DuckDbEventStore, EventStore, ScopedEvent};
+use px_store::{Commit, DuckDbEventStore, EventStore, ScopedEvent};
 use px_testkit::suites::event_store::{A, B, event};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -34,6 +37,14 @@ fn fixture() -> (tempfile::TempDir, PathBuf, DuckDbEventStore) {
     (dir, spool_dir, store)
 }
 
+/// The person the stored `name` event of project A carries.
+async fn stored_person(store: &DuckDbEventStore, name: &str) -> String {
+    let sql =
+        format!("SELECT person_id::VARCHAR FROM events WHERE project_id = {} AND event = '{name}'", A.project_id.0);
+    let batches = store.query(A, sql, Vec::new()).await.unwrap();
+    batches[0].column(0).as_string::<i32>().value(0).to_string()
+}
+
 async fn total(store: &DuckDbEventStore) -> u64 {
     store.count_events(A).await.unwrap() + store.count_events(B).await.unwrap()
 }
@@ -62,7 +73,7 @@ async fn recovery_stores_every_synced_record_once_and_records_its_position() {
     // A store that holds the first record only gets the second.
     let dir2 = tempfile::tempdir().unwrap();
     let store2 = DuckDbEventStore::open(&dir2.path().join("events.duckdb"), None).unwrap();
-    store2.append_spooled(events(5, 0), first).await.unwrap();
+    store2.append_spooled(events(5, 0), first, Commit::Now).await.unwrap();
     assert_eq!(spool::recover(&spool_dir, &store2, Until::End, 100).await.unwrap(), second);
     assert_eq!(total(&store2).await, 12);
 }
@@ -180,7 +191,7 @@ async fn a_damaged_record_before_the_last_segment_stops_recovery_with_its_file()
 #[tokio::test]
 async fn a_lost_spool_restarts_at_the_stores_position() {
     let (_dir, spool_dir, store) = fixture();
-    store.append_spooled(events(1, 0), 5_000).await.unwrap();
+    store.append_spooled(events(1, 0), 5_000, Commit::Now).await.unwrap();
     // The spool dir is gone (a restore from a backup of the store only):
     // new records must not reuse positions the store already holds.
     let mut spool = Spool::open(&spool_dir, store.spooled_through().await.unwrap()).unwrap();
@@ -190,4 +201,41 @@ async fn a_lost_spool_restarts_at_the_stores_position() {
     drop(spool);
     assert_eq!(spool::recover(&spool_dir, &store, Until::End, 100).await.unwrap(), next);
     assert_eq!(total(&store).await, 3);
+}
+
+#[tokio::test]
+async fn an_open_transaction_shows_nothing_until_it_commits_and_a_lost_one_is_stored_again_once() {
+    let (_dir, spool_dir, store) = fixture();
+    let mut spool = Spool::open(&spool_dir, 0).unwrap();
+    let first = spool.append(&events(5, 0)).unwrap();
+    // The second record merges anon-1 into user-1.
+    let mut merge = event(A, "identify", "user-1", 50);
+    merge.event.link = Some(PersonLink::Identify { anonymous_id: "anon-1".into() });
+    let second = spool.append(std::slice::from_ref(&merge)).unwrap();
+    drop(spool);
+
+    // Held open: not committed, not visible, no position recorded.
+    assert_eq!(store.append_spooled(events(5, 0), first, Commit::WhenFull).await.unwrap(), 0);
+    assert_eq!(store.append_spooled(vec![merge], second, Commit::WhenFull).await.unwrap(), 0);
+    assert_eq!(total(&store).await, 0);
+    assert_eq!(store.spooled_through().await.unwrap(), 0);
+
+    // Lost (a failed commit): the merge it planned is forgotten too, so an
+    // event of anon-1 stored now is its own person.
+    store.discard_spooled();
+    store.append(vec![event(A, "page_view", "anon-1", 60)]).await.unwrap();
+    assert_eq!(stored_person(&store, "page_view").await, person_id_for(A.project_id, "anon-1").to_string());
+
+    // Recovery stores both records once, and the merge with them.
+    assert_eq!(spool::recover(&spool_dir, &store, Until::End, 100).await.unwrap(), second);
+    assert_eq!(total(&store).await, 5 + 1 + 1);
+    let person = store.person(A, "anon-1").await.unwrap().unwrap();
+    assert_eq!(person.person_id, person_id_for(A.project_id, "user-1"));
+
+    // An open transaction commits on request, with its position.
+    let third = second + 1_000;
+    assert_eq!(store.append_spooled(events(2, 70), third, Commit::WhenFull).await.unwrap(), second);
+    assert_eq!(store.commit_spooled().await.unwrap(), third);
+    assert_eq!(store.spooled_through().await.unwrap(), third);
+    assert_eq!(total(&store).await, 9);
 }
