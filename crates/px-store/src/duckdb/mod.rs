@@ -136,18 +136,35 @@ impl Writer {
         let target_keys: hashbrown::HashMap<(ProjectId, Uuid), i64> =
             merge_targets.iter().map(|(s, p)| (s.project_id, *p)).zip(target_keys).collect();
         let arrow_err = |e: ::arrow::error::ArrowError| StoreError::Internal(format!("arrow: {e}"));
-        let batch = arrow::to_record_batch(&events, Some(&keys)).map_err(arrow_err)?;
         let key_batch = arrow::person_keys_batch(&new_keys.rows).map_err(arrow_err)?;
-        let count = events.len();
-        // Freeing an event's ~50 allocations costs about as much as
-        // converting it: done beside the store's serial path, not in it.
-        std::thread::spawn(move || drop(events));
         phases.mark("prepare");
         if self.open.is_none() {
             self.begin()?;
             self.open = Some(Open { events: 0, through: None, merges: false });
         }
-        if let Err(e) = write_in_transaction(&self.conn, batch, key_batch, &plan, &target_keys, &mut phases) {
+        let conn = &self.conn;
+        let written = std::thread::scope(|s| {
+            // The store's writes are the one serial stage of ingestion:
+            // converting the events (its longest step outside DuckDB) runs
+            // beside the person statements, which do not need them.
+            let convert = s.spawn(|| arrow::to_record_batch(&events, Some(&keys)));
+            let persons = write_persons(conn, key_batch, &plan);
+            let batch = convert.join().map_err(|_| StoreError::Internal("converting events panicked".into()))?;
+            persons?;
+            phases.mark("persons");
+            let mut app = conn.appender("events")?;
+            app.append_record_batch(batch.map_err(arrow_err)?)?;
+            app.flush()?;
+            phases.mark("events");
+            merge::apply(conn, &plan.merges, &target_keys)?;
+            phases.mark("merges");
+            Ok(())
+        });
+        let count = events.len();
+        // Freeing an event's ~50 allocations costs about as much as
+        // converting it: done beside the serial stage, not in it.
+        std::thread::spawn(move || drop(events));
+        if let Err(e) = written {
             self.abort();
             return Err(e);
         }
@@ -394,25 +411,14 @@ impl std::fmt::Display for Phases {
     }
 }
 
-fn write_in_transaction(
-    conn: &Connection,
-    batch: ::arrow::record_batch::RecordBatch,
-    new_keys: ::arrow::record_batch::RecordBatch,
-    plan: &PersonPlan,
-    target_keys: &hashbrown::HashMap<(ProjectId, Uuid), i64>,
-    phases: &mut Phases,
-) -> Result<()> {
-    {
-        let mut app = conn.appender("events")?;
-        app.append_record_batch(batch)?;
-        app.flush()?;
-    }
+/// New person keys and the person changes of the plan's events (merges
+/// aside: they go after the events, which they update).
+fn write_persons(conn: &Connection, new_keys: ::arrow::record_batch::RecordBatch, plan: &PersonPlan) -> Result<()> {
     if new_keys.num_rows() > 0 {
         let mut app = conn.appender("person_keys")?;
         app.append_record_batch(new_keys)?;
         app.flush()?;
     }
-    phases.mark("events");
     if !plan.deltas.is_empty() {
         let mut app = conn.appender_to_catalog_and_db("person_stage", "temp", "main")?;
         for d in &plan.deltas {
@@ -442,9 +448,6 @@ fn write_in_transaction(
             conn.prepare_cached(sql)?.execute([])?;
         }
     }
-    phases.mark("persons");
-    merge::apply(conn, &plan.merges, target_keys)?;
-    phases.mark("merges");
     Ok(())
 }
 
