@@ -44,7 +44,7 @@ impl Default for ServerConfig {
             bind: IpAddr::from([127, 0, 0, 1]),
             port: 8000,
             trust_forwarded_for: false,
-            max_commit_events: 20_000,
+            max_commit_events: 10_000,
             max_backlog_events: 30_000,
             write_queue_requests: 1024,
             ingest_memory_mib: 512,

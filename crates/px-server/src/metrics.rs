@@ -114,7 +114,11 @@ impl Metrics {
             "Acknowledged events not yet in the event store.",
             &self.spool_backlog_events,
         );
-        self.store_write_latency.render(&mut o, "px_store_write_seconds", "Event store commit latency.");
+        self.store_write_latency.render(
+            &mut o,
+            "px_store_write_seconds",
+            "Event store write latency (appends and commits).",
+        );
         counter(&mut o, "px_store_write_events_total", "Events written to the event store.", &self.store_write_events);
         counter(&mut o, "px_store_write_failures_total", "Failed event store commits.", &self.store_write_failures);
         gauge(

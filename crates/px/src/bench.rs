@@ -379,9 +379,9 @@ async fn ingest(args: IngestArgs) -> Result<()> {
     let peak_rss = rss_mib(pid, "VmHWM:");
     let metrics = scrape(&server).await?;
     let value = |name: &str| metric(&metrics, name).unwrap_or(0.0);
-    let commits = value("px_store_write_seconds_count");
-    let commit_ms = value("px_store_write_seconds_sum") / commits.max(1.0) * 1000.0;
-    let events_per_commit = value("px_store_write_events_total") / commits.max(1.0);
+    // Store writes: the drainer's appends and its commits.
+    let writes = value("px_store_write_seconds_count");
+    let write_ms = value("px_store_write_seconds_sum") / writes.max(1.0) * 1000.0;
     let spool_writes = value("px_spool_write_seconds_count");
     let spool_write_ms = value("px_spool_write_seconds_sum") / spool_writes.max(1.0) * 1000.0;
 
@@ -400,9 +400,8 @@ async fn ingest(args: IngestArgs) -> Result<()> {
         "half_load_p99_ms": percentile(&half.latencies_ms, 0.99),
         "errors": full.errors + half.errors,
         "server_peak_rss_mib": peak_rss.round(),
-        "store_commits": commits,
-        "store_commit_avg_ms": (commit_ms * 100.0).round() / 100.0,
-        "events_per_commit_avg": events_per_commit.round(),
+        "store_writes": writes,
+        "store_write_avg_ms": (write_ms * 100.0).round() / 100.0,
         "spool_writes": spool_writes,
         "spool_write_avg_ms": (spool_write_ms * 100.0).round() / 100.0,
         "spool_events_per_write_avg": (value("px_store_write_events_total") / spool_writes.max(1.0)).round(),
