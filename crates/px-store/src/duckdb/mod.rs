@@ -71,6 +71,11 @@ struct Open {
 /// 1.3 times as fast in transactions of this size as of 20,000 events.
 pub const BULK_EVENTS: usize = 122_880;
 
+/// Chunks of at least this many events are converted and freed on threads
+/// of their own, beside the store's serial work; smaller ones (light load)
+/// are not worth a thread.
+const OFF_THREAD_FROM: usize = 1_000;
+
 /// Under steady ingestion, pending person merges are written into the
 /// events at most this often ([`DuckDbEventStore::squash_persons`]): each
 /// squash scans the person column of every event, about 100 ms per 10M.
@@ -147,9 +152,16 @@ impl Writer {
             // The store's writes are the one serial stage of ingestion:
             // converting the events (its longest step outside DuckDB) runs
             // beside the person statements, which do not need them.
-            let convert = s.spawn(|| arrow::to_record_batch(&events, Some(&keys)));
+            // A small chunk (light load) is not worth a thread, and
+            // without one to be had it is converted here.
+            let convert = (events.len() >= OFF_THREAD_FROM)
+                .then(|| std::thread::Builder::new().spawn_scoped(s, || arrow::to_record_batch(&events, Some(&keys))))
+                .and_then(|spawned| spawned.ok());
             let persons = write_persons(conn, key_batch, &plan);
-            let batch = convert.join().map_err(|_| StoreError::Internal("converting events panicked".into()))?;
+            let batch = match convert {
+                Some(thread) => thread.join().map_err(|_| StoreError::Internal("converting events panicked".into()))?,
+                None => arrow::to_record_batch(&events, Some(&keys)),
+            };
             persons?;
             phases.mark("persons");
             let mut app = conn.appender("events")?;
@@ -162,8 +174,12 @@ impl Writer {
         });
         let count = events.len();
         // Freeing an event's ~50 allocations costs about as much as
-        // converting it: done beside the serial stage, not in it.
-        std::thread::spawn(move || drop(events));
+        // converting it: done beside the serial stage, not in it (here when
+        // the chunk is small, or no thread is to be had: a failed spawn
+        // drops the events it was given).
+        if count >= OFF_THREAD_FROM {
+            let _ = std::thread::Builder::new().spawn(move || drop(events));
+        }
         if let Err(e) = written {
             self.abort();
             return Err(e);
