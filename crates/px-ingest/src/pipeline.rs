@@ -68,7 +68,6 @@ impl Pipeline {
         let ts = timestamp::normalize(wire.timestamp.as_ref(), sent_at, received_at, self.limits.max_future_skew_secs)?;
 
         let mut properties = wire.properties.take().unwrap_or_default();
-        let mut enrichment = self.enricher.enrich(wire.context.as_ref(), req, settings);
         if let Some(ctx) = wire.context.as_mut() {
             for (k, v) in std::mem::take(&mut ctx.other) {
                 properties.insert(format!("{}{k}", props::CONTEXT_PREFIX), v);
@@ -77,6 +76,7 @@ impl Pipeline {
                 properties.insert(props::TIMEZONE.into(), Value::String(tz));
             }
         }
+        let mut enrichment = self.enricher.enrich(wire.context.take(), req, settings);
         if ts.clamped {
             properties.insert(props::TIMESTAMP_CLAMPED.into(), Value::Bool(true));
         }

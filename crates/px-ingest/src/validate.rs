@@ -42,13 +42,13 @@ pub fn validate(raw: &RawValue, limits: &IngestLimits) -> Result<Validated, Reje
     };
     check_len("event", &event, limits.max_event_name_len)?;
 
-    let distinct_id = resolve_distinct_id(&wire, limits)?;
+    let distinct_id = resolve_distinct_id(&mut wire, limits)?;
     let event_id = match wire.event_id.as_deref() {
         None | Some("") => Uuid::now_v7(),
         Some(s) => Uuid::parse_str(s)
             .map_err(|_| Reject::new(RejectCode::InvalidField, "event_id", "event_id must be a UUID"))?,
     };
-    let session_id = match &wire.session_id {
+    let session_id = match wire.session_id.take() {
         None | Some(Value::Null) => None,
         Some(v) => {
             let s = id_string(v, "session_id")?;
@@ -84,21 +84,25 @@ fn check_len(field: &str, value: &str, limit: usize) -> Result<(), Reject> {
 }
 
 /// Ids may be strings or numbers (some backends use integer user ids).
-fn id_string(v: &Value, field: &str) -> Result<String, Reject> {
+/// A string without surrounding spaces is moved, not copied.
+fn id_string(v: Value, field: &str) -> Result<String, Reject> {
     match v {
+        Value::String(s) if s.trim().len() == s.len() => Ok(s),
         Value::String(s) => Ok(s.trim().to_string()),
         Value::Number(n) => Ok(n.to_string()),
         _ => Err(Reject::new(RejectCode::InvalidField, field, format!("{field} must be a string or a number"))),
     }
 }
 
-/// `distinct_id`, else `user_id`, else `anonymous_id`.
-fn resolve_distinct_id(wire: &WireEvent, limits: &IngestLimits) -> Result<String, Reject> {
-    for (field, v) in
-        [("distinct_id", &wire.distinct_id), ("user_id", &wire.user_id), ("anonymous_id", &wire.anonymous_id)]
-    {
-        if let Some(v) = v.as_ref().filter(|v| !v.is_null()) {
-            let id = id_string(v, field)?;
+/// `distinct_id`, else `user_id`, else `anonymous_id`. The chosen id is
+/// taken out of the wire event, except `anonymous_id`, which an identify
+/// event still reads (`person_link`).
+fn resolve_distinct_id(wire: &mut WireEvent, limits: &IngestLimits) -> Result<String, Reject> {
+    let WireEvent { distinct_id, user_id, anonymous_id, .. } = wire;
+    for (field, slot) in [("distinct_id", distinct_id), ("user_id", user_id), ("anonymous_id", anonymous_id)] {
+        if slot.as_ref().is_some_and(|v| !v.is_null()) {
+            let v = if field == "anonymous_id" { slot.clone() } else { slot.take() };
+            let id = id_string(v.unwrap_or_default(), field)?;
             if id.is_empty() {
                 continue;
             }
@@ -188,7 +192,7 @@ fn person_link(
     let Some(other) = other.filter(|v| !v.is_null()) else {
         return Ok(None);
     };
-    let other = id_string(other, if event.contains("alias") { "alias" } else { "anonymous_id" })?;
+    let other = id_string(other.clone(), if event.contains("alias") { "alias" } else { "anonymous_id" })?;
     check_len("anonymous_id", &other, limits.max_distinct_id_len)?;
     if other.is_empty() || other == distinct_id {
         return Ok(None);

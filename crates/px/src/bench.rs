@@ -33,6 +33,8 @@ pub enum BenchCommand {
     Query(crate::bench_query::QueryArgs),
     /// AI engine accuracy on labelled scenarios, and its run time.
     Ai(crate::bench_ai::AiArgs),
+    /// CPU per event of each ingest stage, on one thread.
+    Stages(crate::bench_stages::StagesArgs),
 }
 
 #[derive(Args, Clone)]
@@ -62,18 +64,19 @@ pub async fn run(_config: PxConfig, cmd: BenchCommand) -> Result<()> {
         BenchCommand::Ingest(args) => ingest(args).await,
         BenchCommand::Query(args) => crate::bench_query::run(args).await,
         BenchCommand::Ai(args) => crate::bench_ai::run(args).await,
+        BenchCommand::Stages(args) => crate::bench_stages::run(args).await,
     }
 }
 
 /// A batch body with the byte offsets of its event ids' last 12 hex digits.
-struct Template {
+pub(crate) struct Template {
     body: Vec<u8>,
     id_offsets: Vec<usize>,
 }
 
 const ID_PREFIX: &str = "00000000-0000-4000-8000-";
 
-fn templates(n_batches: usize, batch: usize) -> Result<Vec<Template>> {
+pub(crate) fn templates(n_batches: usize, batch: usize) -> Result<Vec<Template>> {
     // Only the events' shape matters here, not who comes back: no warm-up.
     let sim = |seed| SimConfig { warmup_days: 0, ..SimConfig::new(seed, crate::simulate::default_start(1), 1, 20_000) };
     let mut seed = 1;
@@ -104,7 +107,7 @@ fn templates(n_batches: usize, batch: usize) -> Result<Vec<Template>> {
     Ok(out)
 }
 
-fn patch_ids(t: &Template, counter: &AtomicU64) -> Vec<u8> {
+pub(crate) fn patch_ids(t: &Template, counter: &AtomicU64) -> Vec<u8> {
     let mut body = t.body.clone();
     for off in &t.id_offsets {
         let id = counter.fetch_add(1, Relaxed);
@@ -246,6 +249,21 @@ fn rss_mib(pid: u32, field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// CPU seconds the process has used (user and system), from `/proc`.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / clock_ticks()
+}
+
+fn clock_ticks() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).max(1) as f64
+}
+
 struct Phase {
     events: u64,
     secs: f64,
@@ -339,6 +357,7 @@ async fn ingest(args: IngestArgs) -> Result<()> {
     let server = start_server(dir.path())?;
     let pid = server.child.id();
     let counter = Arc::new(AtomicU64::new(1 << 40));
+    let cpu_before = cpu_secs(pid);
     println!("sustained load: {} connections for {} s ...", args.connections, args.duration);
     let full = load(
         &server,
@@ -353,6 +372,10 @@ async fn ingest(args: IngestArgs) -> Result<()> {
     // Half load measures the steady state at that rate, not the recovery
     // from overload: first the server stores what full load left waiting.
     let drained = drain(&server).await?;
+    // The server's CPU per event of the full load, its backlog stored:
+    // what an event costs, whatever else the host is doing (throughput
+    // alone varies with it).
+    let cpu_us_per_event = (cpu_secs(pid) - cpu_before) * 1e6 / full.events.max(1) as f64;
     println!("backlog of the full load stored in {drained:.1} s");
     println!("half load ({:.0} events/s) for {} s ...", throughput / 2.0, args.latency_duration);
     let before = latency_buckets(&scrape(&server).await?);
@@ -393,6 +416,7 @@ async fn ingest(args: IngestArgs) -> Result<()> {
         "raw_ceiling_events_per_s": raw.round(),
         "gateway_events_per_s": throughput.round(),
         "gateway_vs_raw": (throughput / raw * 1000.0).round() / 1000.0,
+        "server_cpu_us_per_event": (cpu_us_per_event * 100.0).round() / 100.0,
         "full_load_p50_ms": percentile(&full.latencies_ms, 0.5),
         "full_load_p99_ms": percentile(&full.latencies_ms, 0.99),
         "half_load_events_per_s": (half.events as f64 / half.secs).round(),

@@ -6,6 +6,7 @@ mod ai;
 mod bench;
 mod bench_ai;
 mod bench_query;
+mod bench_stages;
 mod bootstrap;
 mod config;
 mod serve;

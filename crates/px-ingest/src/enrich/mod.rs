@@ -38,12 +38,17 @@ impl Enricher {
     }
 
     /// Fills an [`Enrichment`] from the event's context and the request.
-    pub fn enrich(&self, ctx: Option<&EventContext>, req: &RequestInfo, settings: &ProjectSettings) -> Enrichment {
+    /// Takes the context by value: its strings move into the columns.
+    pub fn enrich(&self, ctx: Option<EventContext>, req: &RequestInfo, settings: &ProjectSettings) -> Enrichment {
         let mut e = Enrichment::default();
-        if let Some(page) = ctx.and_then(|c| c.page.as_ref()) {
-            if let Some(u) = page.url.as_deref().filter(|u| !u.is_empty()) {
-                let info = url::parse_page_url(u);
-                e.url = Some(u.to_string());
+        let Some(c) = ctx else {
+            self.enrich_request(&mut e, None, None, req, settings);
+            return e;
+        };
+        if let Some(page) = c.page {
+            if let Some(u) = page.url.filter(|u| !u.is_empty()) {
+                let info = url::parse_page_url(&u);
+                e.url = Some(u);
                 e.host = info.host;
                 e.path = info.path;
                 e.utm_source = info.utm_source;
@@ -53,17 +58,51 @@ impl Enricher {
                 e.utm_content = info.utm_content;
             }
             if e.path.is_none() {
-                e.path = page.path.clone();
+                e.path = page.path;
             }
-            if let Some(r) = page.referrer.as_deref().filter(|r| !r.is_empty()) {
-                e.referrer = Some(r.to_string());
-                e.referrer_domain = url::referrer_domain(r);
+            if let Some(r) = page.referrer.filter(|r| !r.is_empty()) {
+                e.referrer_domain = url::referrer_domain(&r);
+                e.referrer = Some(r);
             }
-            e.title = page.title.clone();
+            e.title = page.title;
         }
+        // Geography resolved upstream wins over the IP lookup.
+        if let Some(mut country) = c.country.filter(|c| !c.is_empty()) {
+            country.make_ascii_uppercase();
+            e.country = Some(country);
+            e.city = c.city;
+        }
+        let ip = c.ip.as_deref().and_then(|s| s.trim().parse::<IpAddr>().ok());
+        self.enrich_request(&mut e, c.user_agent.as_deref(), ip, req, settings);
+        // Device fields the client knows win over the User-Agent parse.
+        let known = |v: Option<String>| v.filter(|s| !s.is_empty());
+        e.browser = known(c.browser).or(e.browser.take());
+        e.browser_version = known(c.browser_version).or(e.browser_version.take());
+        e.os = known(c.os).or(e.os.take());
+        e.os_version = known(c.os_version).or(e.os_version.take());
+        e.device_type = known(c.device_type).or(e.device_type.take());
+        e.locale = c.locale;
+        e.screen_width = c.screen.as_ref().and_then(|s| s.width);
+        e.screen_height = c.screen.as_ref().and_then(|s| s.height);
+        if let Some(l) = c.library {
+            e.lib = l.name;
+            e.lib_version = l.version;
+        }
+        e
+    }
 
-        let ua = ctx.and_then(|c| c.user_agent.as_deref()).or(req.user_agent.as_deref());
-        if let Some(ua) = ua.filter(|u| !u.is_empty()) {
+    /// What the request adds: the User-Agent parse (the event's own, else
+    /// the header's), the IP (the event's own, else the peer's) and its
+    /// geography, unless the event already brought its country.
+    fn enrich_request(
+        &self,
+        e: &mut Enrichment,
+        user_agent: Option<&str>,
+        ip: Option<IpAddr>,
+        req: &RequestInfo,
+        settings: &ProjectSettings,
+    ) {
+        if let Some(ua) = user_agent.or(req.user_agent.as_deref()).filter(|u| !u.is_empty()) {
             let info = self.user_agent(ua);
             e.browser = info.browser.clone();
             e.browser_version = info.browser_version.clone();
@@ -71,21 +110,8 @@ impl Enricher {
             e.os_version = info.os_version.clone();
             e.device_type = info.device_type.clone();
         }
-        if let Some(c) = ctx {
-            let known = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
-            e.browser = known(&c.browser).or(e.browser.take());
-            e.browser_version = known(&c.browser_version).or(e.browser_version.take());
-            e.os = known(&c.os).or(e.os.take());
-            e.os_version = known(&c.os_version).or(e.os_version.take());
-            e.device_type = known(&c.device_type).or(e.device_type.take());
-        }
-
-        let ip = ctx.and_then(|c| c.ip.as_deref()).and_then(|s| s.trim().parse::<IpAddr>().ok()).or(req.ip);
-        let explicit_country = ctx.and_then(|c| c.country.clone()).filter(|c| !c.is_empty());
-        if let Some(country) = explicit_country {
-            e.country = Some(country.to_ascii_uppercase());
-            e.city = ctx.and_then(|c| c.city.clone());
-        } else if let (Some(geo), Some(ip)) = (&self.geo, ip) {
+        let ip = ip.or(req.ip);
+        if let (Some(geo), Some(ip), None) = (&self.geo, ip, &e.country) {
             let GeoInfo { country, city } = geo.lookup(ip);
             e.country = country;
             e.city = city;
@@ -93,15 +119,6 @@ impl Enricher {
         if !settings.drop_ip {
             e.ip = ip.map(|ip| if settings.anonymize_ip { crate::privacy::anonymize_ip(ip) } else { ip }.to_string());
         }
-
-        if let Some(c) = ctx {
-            e.locale = c.locale.clone();
-            e.screen_width = c.screen.as_ref().and_then(|s| s.width);
-            e.screen_height = c.screen.as_ref().and_then(|s| s.height);
-            e.lib = c.library.as_ref().and_then(|l| l.name.clone());
-            e.lib_version = c.library.as_ref().and_then(|l| l.version.clone());
-        }
-        e
     }
 
     fn user_agent(&self, ua: &str) -> Arc<UserAgentInfo> {
@@ -139,7 +156,7 @@ mod tests {
             browser: Some(String::new()),
             ..Default::default()
         };
-        let e = Enricher::new(None).enrich(Some(&ctx), &RequestInfo::default(), &ProjectSettings::default());
+        let e = Enricher::new(None).enrich(Some(ctx), &RequestInfo::default(), &ProjectSettings::default());
         assert_eq!((e.os.as_deref(), e.device_type.as_deref()), (Some("iOS"), Some("mobile")));
         assert_eq!(e.browser.as_deref(), Some("Chrome"), "an empty field does not hide the parse");
         assert_eq!(e.os_version.as_deref(), Some("10"), "fields the client left out still come from the parse");

@@ -12,7 +12,7 @@
 //! durable in the spool meanwhile, and the position the store answers is
 //! always that of its last commit.
 
-mod arrow;
+pub mod arrow;
 mod capi;
 mod merge;
 mod read;

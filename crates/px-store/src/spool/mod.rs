@@ -20,8 +20,8 @@
 //! in the concatenation of every segment ever written, so positions only
 //! grow; a record's position is where it ends. A record is a header
 //! (little-endian u32 payload length, u32 CRC-32 of the rest, u64 position
-//! of the record's first byte) and the payload: a JSON array of `[scope,
-//! event]` pairs. A record whose header does not check out ends the data:
+//! of the record's first byte) and the payload: the record's events, each
+//! with the session the writer assigned it (see [`codec`]). A record whose header does not check out ends the data:
 //! a stale record in a recycled file carries an older position.
 //!
 //! Segments are written in place into files whose bytes already exist
@@ -38,6 +38,8 @@
 //! and the writer overwrites it. A bad record anywhere else (before a
 //! segment's seal) means acknowledged data was damaged on disk: recovery
 //! stops with an error naming the file and offset rather than skip it.
+
+mod codec;
 
 use crate::event_store::{Commit, EventStore, ScopedEvent};
 use crate::{Result, StoreError};
@@ -365,8 +367,8 @@ fn record_at(bytes: &[u8], at: usize, position: u64) -> Option<Record<'_>> {
 
 /// Events encoded for the spool ahead of the writer: request tasks encode
 /// their own events in parallel, and the writer's serial path only copies
-/// bytes. Each event is the start of its record item, `[scope,event,`; the
-/// writer closes it with the session it assigned, if any.
+/// bytes. Each event is the start of its record item; the writer ends it
+/// with the session it assigned, if any.
 pub struct Encoded {
     bytes: Vec<u8>,
     /// Where each event's fragment ends in `bytes`.
@@ -375,17 +377,11 @@ pub struct Encoded {
 
 impl Encoded {
     pub fn new(events: &[ScopedEvent]) -> Result<Self> {
-        let mut bytes = Vec::with_capacity(events.len() * 1024);
+        let mut bytes = Vec::with_capacity(events.len() * 640);
         let mut ends = Vec::with_capacity(events.len());
         for se in events {
-            bytes.push(b'[');
-            serde_json::to_writer(&mut bytes, &se.scope)
-                .and_then(|()| {
-                    bytes.push(b',');
-                    serde_json::to_writer(&mut bytes, &se.event)
-                })
+            codec::encode_event(&mut bytes, se)
                 .map_err(|e| StoreError::Internal(format!("encoding a spool record: {e}")))?;
-            bytes.push(b',');
             ends.push(bytes.len());
         }
         Ok(Self { bytes, ends })
@@ -414,16 +410,11 @@ pub struct RecordBuilder {
 impl RecordBuilder {
     /// Adds event `i` of `encoded`, with the session the writer assigned.
     pub fn push(&mut self, encoded: &Encoded, i: usize, session: Option<&str>) {
-        self.payload.push(if self.payload.is_empty() { b'[' } else { b',' });
-        self.payload.extend_from_slice(encoded.fragment(i));
-        match session {
-            // A string always serializes.
-            Some(s) => {
-                let _ = serde_json::to_writer(&mut self.payload, s);
-            }
-            None => self.payload.extend_from_slice(b"null"),
+        if self.payload.is_empty() {
+            self.payload.push(codec::BINARY);
         }
-        self.payload.push(b']');
+        self.payload.extend_from_slice(encoded.fragment(i));
+        codec::encode_session(&mut self.payload, session);
     }
 
     /// The record: header (length now; position and checksum at
@@ -432,11 +423,10 @@ impl RecordBuilder {
         buf.clear();
         buf.extend_from_slice(&[0; HEADER]);
         if self.payload.is_empty() {
-            buf.push(b'[');
+            buf.push(codec::BINARY);
         } else {
             buf.extend_from_slice(&self.payload);
         }
-        buf.push(b']');
         let len = u32::try_from(buf.len() - HEADER)
             .ok()
             .filter(|l| *l != SEAL)
@@ -453,7 +443,17 @@ fn stamp(record: &mut [u8], position: u64) {
     record[4..8].copy_from_slice(&crc.to_le_bytes());
 }
 
-fn decode(payload: &[u8]) -> serde_json::Result<Vec<ScopedEvent>> {
+/// A record's events: binary ([`codec`]), or the JSON array of `[scope,
+/// event, session]` items that spools held before it.
+fn decode(payload: &[u8]) -> std::result::Result<Vec<ScopedEvent>, String> {
+    match payload.first() {
+        Some(&codec::BINARY) => codec::decode(&payload[1..]),
+        Some(b'[') => decode_json(payload).map_err(|e| e.to_string()),
+        _ => Err("the payload is neither binary nor JSON".into()),
+    }
+}
+
+fn decode_json(payload: &[u8]) -> serde_json::Result<Vec<ScopedEvent>> {
     let items: Vec<(ProjectScope, Event, Option<String>)> = serde_json::from_slice(payload)?;
     Ok(items
         .into_iter()
@@ -561,6 +561,38 @@ mod tests {
         for (a, b) in back.iter().zip(&events) {
             assert_eq!(a.scope, b.scope);
             assert_eq!(a.event, b.event);
+        }
+    }
+
+    #[test]
+    fn records_spooled_as_json_before_the_binary_encoding_still_read() {
+        let events = [event(json!({"n": 1.5})), event(json!({}))];
+        let items: Vec<_> = events.iter().map(|e| (e.scope, &e.event, Some("s9"))).collect();
+        let back =
+            decode(&serde_json::to_vec(&items).unwrap_or_else(|e| panic!("{e}"))).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[0].event.properties, events[0].event.properties);
+        assert_eq!(back[1].event.session_id.as_deref(), Some("s9"));
+        assert!(decode(b"{}").is_err() && decode(b"").is_err());
+    }
+
+    #[test]
+    fn a_cut_or_damaged_binary_payload_is_an_error_not_a_panic() {
+        let mut buf = record(&[event(json!({"a": "b"})), event(json!({"c": [1, 2]}))], Some("s"));
+        let payload = buf.split_off(HEADER);
+        let whole = decode(&payload).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(whole.len(), 2);
+        // Cut anywhere: an error, or (at the item boundary) the first event.
+        for end in 1..payload.len() {
+            if let Ok(events) = decode(&payload[..end]) {
+                assert!(events.len() < 2, "a payload cut at {end} decodes whole");
+            }
+        }
+        // Any byte changed: an error or some events, never a panic.
+        for at in 1..payload.len() {
+            let mut damaged = payload.clone();
+            damaged[at] ^= 0xA5;
+            let _ = decode(&damaged);
         }
     }
 
