@@ -57,6 +57,34 @@ pub struct IngestArgs {
     /// Seconds of the half-load latency phase.
     #[arg(long, default_value_t = 20)]
     latency_duration: u64,
+    #[arg(long, value_enum, default_value_t = Shape::Compact)]
+    shape: Shape,
+}
+
+/// What each generated event carries.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// The ingestion target's workload (~400-460 bytes an event): name,
+    /// ids, timestamp, the simulator's varied properties, and the page URL,
+    /// referrer and library, as a server SDK or a relay sends them.
+    Compact,
+    /// Everything a browser SDK sends (~770 bytes): also the User-Agent,
+    /// title, path, locale, time zone, screen and geography of each event.
+    Web,
+}
+
+impl Shape {
+    /// Trims a simulated (web) event to this shape.
+    fn apply(self, e: &mut Value) {
+        if self == Shape::Web {
+            return;
+        }
+        let Some(ctx) = e.get_mut("context").and_then(Value::as_object_mut) else { return };
+        ctx.retain(|k, _| k == "page" || k == "library");
+        if let Some(page) = ctx.get_mut("page").and_then(Value::as_object_mut) {
+            page.retain(|k, _| k == "url" || k == "referrer");
+        }
+    }
 }
 
 pub async fn run(_config: PxConfig, cmd: BenchCommand) -> Result<()> {
@@ -76,7 +104,7 @@ pub(crate) struct Template {
 
 const ID_PREFIX: &str = "00000000-0000-4000-8000-";
 
-pub(crate) fn templates(n_batches: usize, batch: usize) -> Result<Vec<Template>> {
+pub(crate) fn templates(n_batches: usize, batch: usize, shape: Shape) -> Result<Vec<Template>> {
     // Only the events' shape matters here, not who comes back: no warm-up.
     let sim = |seed| SimConfig { warmup_days: 0, ..SimConfig::new(seed, crate::simulate::default_start(1), 1, 20_000) };
     let mut seed = 1;
@@ -92,6 +120,7 @@ pub(crate) fn templates(n_batches: usize, batch: usize) -> Result<Vec<Template>>
             continue;
         }
         for e in &mut events {
+            shape.apply(e);
             e["event_id"] = Value::String(format!("{ID_PREFIX}{:012x}", 0));
         }
         let body = serde_json::to_vec(&json!({ "events": events }))?;
@@ -347,7 +376,7 @@ async fn load(
 
 async fn ingest(args: IngestArgs) -> Result<()> {
     println!("generating batches ...");
-    let templates = Arc::new(templates(2_000, args.batch)?);
+    let templates = Arc::new(templates(2_000, args.batch, args.shape)?);
     let avg_bytes =
         templates.iter().map(|t| t.body.len()).sum::<usize>() as f64 / (templates.len() * args.batch) as f64;
     println!("measuring the raw ceiling ({} events appended straight into DuckDB) ...", args.raw_events);
@@ -410,6 +439,7 @@ async fn ingest(args: IngestArgs) -> Result<()> {
 
     let report = json!({
         "bench": "ingest",
+        "event_shape": format!("{:?}", args.shape).to_lowercase(),
         "event_bytes_avg": avg_bytes.round(),
         "batch_events": args.batch,
         "connections": args.connections,

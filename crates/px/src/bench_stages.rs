@@ -6,7 +6,7 @@
 //! Each stage runs over every batch `rounds` times; the figure is the median
 //! round's nanoseconds per event, and each stage's share of their sum.
 
-use crate::bench::{Template, patch_ids, templates};
+use crate::bench::{Shape, Template, patch_ids, templates};
 use anyhow::{Result, anyhow};
 use clap::Args;
 use px_core::time::now_micros;
@@ -29,10 +29,12 @@ pub struct StagesArgs {
     /// Rounds per stage; the median round is reported.
     #[arg(long, default_value_t = 7)]
     rounds: usize,
+    #[arg(long, value_enum, default_value_t = Shape::Compact)]
+    shape: Shape,
 }
 
 pub async fn run(args: StagesArgs) -> Result<()> {
-    let templates = templates(args.batches, 100)?;
+    let templates = templates(args.batches, 100, args.shape)?;
     let counter = AtomicU64::new(0);
     let bodies: Vec<Vec<u8>> = templates.iter().map(|t: &Template| patch_ids(t, &counter)).collect();
     let pipeline = crate::serve::pipeline(&crate::config::PxConfig::default())?;
