@@ -452,6 +452,8 @@ async fn ingest(args: IngestArgs) -> Result<()> {
         "half_load_events_per_s": (half.events as f64 / half.secs).round(),
         "half_load_p50_ms": percentile(&half.latencies_ms, 0.5),
         "half_load_p99_ms": percentile(&half.latencies_ms, 0.99),
+        "half_load_max_ms": half.latencies_ms.last().copied().unwrap_or(0.0),
+        "half_load_secs": (half.secs * 10.0).round() / 10.0,
         "errors": full.errors + half.errors,
         "server_peak_rss_mib": peak_rss.round(),
         "store_writes": writes,

@@ -15,12 +15,13 @@
 pub mod arrow;
 mod capi;
 mod merge;
+mod pending;
 mod read;
 pub mod schema;
 
 use crate::event_store::{Commit, EventPage, EventQuery, EventStore, PersonRecord, ScopedEvent, SqlParam};
 use crate::person_keys::{NewKeys, PersonKeys};
-use crate::persons::{PersonGraph, PersonPlan};
+use crate::persons::PersonGraph;
 use crate::{Result, StoreError};
 use async_trait::async_trait;
 use capi::{Conn, Database};
@@ -56,6 +57,8 @@ struct Writer {
     threads: i64,
     /// DuckDB runs on one thread: ingestion is under load ([`NARROW_FROM`]).
     narrow: bool,
+    /// Person changes of the open transaction, written when it commits.
+    pending: pending::PendingPersons,
 }
 
 /// A spooled transaction kept open for more events ([`Commit::WhenFull`]).
@@ -166,7 +169,7 @@ impl Writer {
             self.stale = false;
         }
         let mut phases = Phases::new();
-        let plan = self.graph.plan(&mut events);
+        let mut plan = self.graph.plan(&mut events);
         let mut new_keys = NewKeys::default();
         let keys = self.keys.plan_events(&events, &mut new_keys);
         // Every merge target's key, for the overrides (a target is the person
@@ -176,23 +179,25 @@ impl Writer {
         let target_keys: hashbrown::HashMap<(ProjectId, Uuid), i64> =
             merge_targets.iter().map(|(s, p)| (s.project_id, *p)).zip(target_keys).collect();
         let arrow_err = |e: ::arrow::error::ArrowError| StoreError::Internal(format!("arrow: {e}"));
-        let key_batch = arrow::person_keys_batch(&new_keys.rows).map_err(arrow_err)?;
+        let (deltas, merges) = (plan.deltas.len(), plan.merges.len());
+        self.pending.absorb(&new_keys.rows, &mut plan);
         phases.mark("prepare");
         if self.open.is_none() {
             self.begin()?;
             self.open = Some(Open { events: 0, through: None, merges: false });
         }
-        let conn = &self.conn;
+        let (conn, pending) = (&self.conn, &mut self.pending);
         let written = std::thread::scope(|s| {
             // The store's writes are the one serial stage of ingestion:
             // converting the events (its longest step outside DuckDB) runs
-            // beside the person statements, which do not need them.
-            // A small chunk (light load) is not worth a thread, and
+            // beside the person writes a merge needs first, when it has
+            // any. A small chunk (light load) is not worth a thread, and
             // without one to be had it is converted here.
-            let convert = (events.len() >= OFF_THREAD_FROM)
+            let convert = (merges > 0 && events.len() >= OFF_THREAD_FROM)
                 .then(|| std::thread::Builder::new().spawn_scoped(s, || arrow::to_record_batch(&events, Some(&keys))))
                 .and_then(|spawned| spawned.ok());
-            let persons = write_persons(conn, key_batch, &plan);
+            // Merges read the persons: the pending changes go first.
+            let persons = if merges > 0 { pending.write(conn) } else { Ok(()) };
             let batch = match convert {
                 Some(thread) => thread.join().map_err(|_| StoreError::Internal("converting events panicked".into()))?,
                 None => arrow::to_record_batch(&events, Some(&keys)),
@@ -219,14 +224,8 @@ impl Writer {
             self.abort();
             return Err(e);
         }
-        tracing::debug!(
-            events = count,
-            deltas = plan.deltas.len(),
-            merges = plan.merges.len(),
-            ms = %phases,
-            "events staged"
-        );
-        let merges = !plan.merges.is_empty();
+        tracing::debug!(events = count, deltas, merges, ms = %phases, "events staged");
+        let merges = merges > 0;
         self.graph.commit(plan);
         self.keys.commit(new_keys);
         if let Some(open) = self.open.as_mut() {
@@ -242,15 +241,16 @@ impl Writer {
         let Some(open) = self.open.take() else { return Ok(()) };
         let started = Instant::now();
         let conn = &self.conn;
-        let committed = (|| -> duckdb::Result<()> {
+        let committed = (|| -> Result<()> {
+            self.pending.write(conn)?;
             if let Some(through) = open.through {
                 conn.prepare_cached("UPDATE px_spool SET through = ?")?.execute(params![through])?;
             }
-            conn.execute_batch("COMMIT")
+            Ok(conn.execute_batch("COMMIT")?)
         })();
         if let Err(e) = committed {
             self.abort();
-            return Err(e.into());
+            return Err(e);
         }
         tracing::debug!(events = open.events, ms = started.elapsed().as_secs_f64() * 1e3, "store commit");
         self.through = open.through.unwrap_or(self.through);
@@ -271,6 +271,7 @@ impl Writer {
     fn abort(&mut self) {
         self.open = None;
         self.stale = true;
+        self.pending.clear();
         if let Err(e) = self.conn.execute_batch("ROLLBACK") {
             tracing::error!(error = %e, "rollback failed after a failed append");
         }
@@ -369,6 +370,7 @@ impl DuckDbEventStore {
             stale: false,
             threads,
             narrow: false,
+            pending: pending::PendingPersons::default(),
         };
         if writer.merges_pending
             && let Err(e) = writer.squash()
@@ -463,46 +465,6 @@ impl std::fmt::Display for Phases {
         }
         Ok(())
     }
-}
-
-/// New person keys and the person changes of the plan's events (merges
-/// aside: they go after the events, which they update).
-fn write_persons(conn: &Connection, new_keys: ::arrow::record_batch::RecordBatch, plan: &PersonPlan) -> Result<()> {
-    if new_keys.num_rows() > 0 {
-        let mut app = conn.appender("person_keys")?;
-        app.append_record_batch(new_keys)?;
-        app.flush()?;
-    }
-    if !plan.deltas.is_empty() {
-        let mut app = conn.appender_to_catalog_and_db("person_stage", "temp", "main")?;
-        for d in &plan.deltas {
-            app.append_row(params![
-                d.scope.tenant_id.0,
-                d.scope.project_id.0,
-                d.person_id.to_string(),
-                serde_json::Value::Object(d.set.clone()).to_string(),
-                serde_json::Value::Object(d.set_once.clone()).to_string(),
-                serde_json::Value::Object(d.set.keys().map(|k| (k.clone(), serde_json::Value::Null)).collect())
-                    .to_string(),
-                d.identified,
-                d.first_seen,
-                d.last_seen,
-            ])?;
-        }
-        app.flush()?;
-        drop(app);
-        let mut app = conn.appender_to_catalog_and_db("distinct_id_stage", "temp", "main")?;
-        for (scope, d, person) in &plan.distinct_ids {
-            let merged = *person != px_core::event::person_id_for(scope.project_id, d);
-            app.append_row(params![scope.tenant_id.0, scope.project_id.0, d, person.to_string(), merged])?;
-        }
-        app.flush()?;
-        drop(app);
-        for sql in schema::APPLY_PERSON_STAGE {
-            conn.prepare_cached(sql)?.execute([])?;
-        }
-    }
-    Ok(())
 }
 
 #[async_trait]

@@ -10,6 +10,7 @@ use px_core::{ProjectId, ProjectScope};
 use px_store::duckdb::schema::SCHEMA_VERSION;
 use px_store::{DuckDbEventStore, EventStore};
 use px_testkit::suites::event_store::{A, B, event};
+use serde_json::json;
 
 /// `(text, count)` rows of a two-column statement, in its order.
 async fn pairs(store: &DuckDbEventStore, scope: ProjectScope, sql: &str) -> Vec<(String, i64)> {
@@ -260,4 +261,44 @@ async fn merges_chained_within_one_commit_end_as_if_applied_one_by_one() {
     }
     assert_eq!(resolved(&store, A).await, vec![(c.person_id.to_string(), 5)]);
     assert_eq!(pending(&store).await, 2);
+}
+
+/// The person changes of an open transaction are written once, when it
+/// commits (or before a merge reads them): across appends, `$set` still
+/// keeps the latest value and `$set_once` the first, and a merge in a later
+/// append still folds in what the earlier ones set.
+#[tokio::test]
+async fn person_changes_across_the_appends_of_one_transaction_combine_as_in_one_append() {
+    use px_store::event_store::Commit;
+    let dir = tempfile::tempdir().unwrap();
+    let store = DuckDbEventStore::open(&dir.path().join("events.duckdb"), None).unwrap();
+    let with = |distinct: &str, t: i64, set: serde_json::Value, once: serde_json::Value| {
+        let mut e = event(A, "page_view", distinct, t);
+        e.event.person_set = set.as_object().cloned();
+        e.event.person_set_once = once.as_object().cloned();
+        e
+    };
+    let first = vec![with("anon", 10, json!({"plan": "free"}), json!({"source": "ads"}))];
+    store.append_spooled(first, 1, Commit::WhenFull).await.unwrap();
+    let second = vec![with("anon", 20, json!({"plan": "pro"}), json!({"source": "mail", "first": 1}))];
+    store.append_spooled(second, 2, Commit::WhenFull).await.unwrap();
+    assert!(store.person(A, "anon").await.unwrap().is_none(), "an open transaction's person is visible");
+    let mut merge = identify("user", "anon", 30);
+    merge.event.person_set = json!({"email_verified": true}).as_object().cloned();
+    store.append_spooled(vec![merge], 3, Commit::WhenFull).await.unwrap();
+    store
+        .append_spooled(vec![with("user", 40, json!({"plan": "team"}), json!({}))], 4, Commit::WhenFull)
+        .await
+        .unwrap();
+    assert_eq!(store.commit_spooled().await.unwrap(), 4);
+
+    let p = store.person(A, "anon").await.unwrap().expect("the merged id has a person");
+    assert_eq!(p.person_id.to_string(), person(A, "user"));
+    let mut ids = p.distinct_ids.clone();
+    ids.sort();
+    assert_eq!(ids, ["anon", "user"]);
+    assert_eq!(p.properties["plan"], "team", "the latest $set does not win");
+    assert_eq!(p.properties["source"], "ads", "the first $set_once does not win");
+    assert_eq!((&p.properties["first"], &p.properties["email_verified"]), (&json!(1), &json!(true)));
+    assert!(p.is_identified);
 }
