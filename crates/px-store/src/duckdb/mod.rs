@@ -205,7 +205,7 @@ impl Writer {
                 None => arrow::to_record_batch(&events, Some(&keys)),
             };
             persons?;
-            phases.mark("persons");
+            phases.mark("convert");
             let mut app = conn.appender("events")?;
             app.append_record_batch(batch.map_err(arrow_err)?)?;
             app.flush()?;
