@@ -211,6 +211,55 @@ pub struct Enrichment {
     pub lib_version: Option<String>,
 }
 
+/// Lists [`Enrichment`]'s text columns once, in table order (url ..
+/// locale, lib, lib_version; the screen sizes sit between locale and lib
+/// in the table), for everything that walks them: the Arrow conversion and
+/// the spool's encoding. Each accessor destructures without `..`, so a new
+/// field fails to compile until it is listed here or named as a size.
+macro_rules! text_columns {
+    ($($field:ident),* $(,)?) => {
+        impl Enrichment {
+            /// The text columns' names, in the order of [`Self::texts`].
+            pub const TEXT_COLUMNS: [&'static str; 22] = [$(stringify!($field)),*];
+
+            pub fn texts(&self) -> [&Option<String>; 22] {
+                let Self { $($field,)* screen_width: _, screen_height: _ } = self;
+                [$($field),*]
+            }
+
+            pub fn texts_mut(&mut self) -> [&mut Option<String>; 22] {
+                let Self { $($field,)* screen_width: _, screen_height: _ } = self;
+                [$($field),*]
+            }
+        }
+    };
+}
+
+text_columns!(
+    url,
+    host,
+    path,
+    title,
+    referrer,
+    referrer_domain,
+    utm_source,
+    utm_medium,
+    utm_campaign,
+    utm_term,
+    utm_content,
+    browser,
+    browser_version,
+    os,
+    os_version,
+    device_type,
+    country,
+    city,
+    ip,
+    locale,
+    lib,
+    lib_version,
+);
+
 /// What an event does to the person graph besides being counted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -15,33 +15,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 use uuid::Uuid;
 
-/// Optional text columns, in table order, with their accessor.
-type TextColumn = (&'static str, fn(&px_core::Enrichment) -> Option<&str>);
-const ENRICHED: [TextColumn; 22] = [
-    ("url", |e| e.url.as_deref()),
-    ("host", |e| e.host.as_deref()),
-    ("path", |e| e.path.as_deref()),
-    ("title", |e| e.title.as_deref()),
-    ("referrer", |e| e.referrer.as_deref()),
-    ("referrer_domain", |e| e.referrer_domain.as_deref()),
-    ("utm_source", |e| e.utm_source.as_deref()),
-    ("utm_medium", |e| e.utm_medium.as_deref()),
-    ("utm_campaign", |e| e.utm_campaign.as_deref()),
-    ("utm_term", |e| e.utm_term.as_deref()),
-    ("utm_content", |e| e.utm_content.as_deref()),
-    ("browser", |e| e.browser.as_deref()),
-    ("browser_version", |e| e.browser_version.as_deref()),
-    ("os", |e| e.os.as_deref()),
-    ("os_version", |e| e.os_version.as_deref()),
-    ("device_type", |e| e.device_type.as_deref()),
-    ("country", |e| e.country.as_deref()),
-    ("city", |e| e.city.as_deref()),
-    ("ip", |e| e.ip.as_deref()),
-    ("locale", |e| e.locale.as_deref()),
-    ("lib", |e| e.lib.as_deref()),
-    ("lib_version", |e| e.lib_version.as_deref()),
-];
-
 fn uuid_field(name: &str) -> Field {
     Field::new(name, DataType::FixedSizeBinary(16), false)
         .with_metadata(HashMap::from([("ARROW:extension:name".to_string(), "arrow.uuid".to_string())]))
@@ -62,12 +35,13 @@ static SCHEMA: LazyLock<Arc<Schema>> = LazyLock::new(|| {
         Field::new("properties", DataType::Utf8, false),
     ];
     // Table order: url..locale, screen_width, screen_height, lib, lib_version.
-    for (name, _) in &ENRICHED[..20] {
+    let names = px_core::Enrichment::TEXT_COLUMNS;
+    for name in &names[..20] {
         f.push(Field::new(*name, DataType::Utf8, true));
     }
     f.push(Field::new("screen_width", DataType::Int32, true));
     f.push(Field::new("screen_height", DataType::Int32, true));
-    for (name, _) in &ENRICHED[20..] {
+    for name in &names[20..] {
         f.push(Field::new(*name, DataType::Utf8, true));
     }
     f.push(Field::new("timestamp_clamped", DataType::Boolean, false));
@@ -115,7 +89,8 @@ pub fn to_record_batch(events: &[ScopedEvent], person_keys: Option<&[i64]>) -> R
     let mut ts = TimestampMicrosecondBuilder::with_capacity(n);
     let mut received = TimestampMicrosecondBuilder::with_capacity(n);
     let mut props = StringBuilder::with_capacity(n, n * 200);
-    let mut text: Vec<StringBuilder> = ENRICHED.iter().map(|_| StringBuilder::with_capacity(n, n * 8)).collect();
+    let mut text: Vec<StringBuilder> =
+        (0..px_core::Enrichment::TEXT_COLUMNS.len()).map(|_| StringBuilder::with_capacity(n, n * 8)).collect();
     let mut sw = Int32Builder::with_capacity(n);
     let mut sh = Int32Builder::with_capacity(n);
     let mut clamped = BooleanBuilder::with_capacity(n);
@@ -142,8 +117,8 @@ pub fn to_record_batch(events: &[ScopedEvent], person_keys: Option<&[i64]>) -> R
             json.push_str(&s);
         }
         props.append_value(&json);
-        for ((_, get), b) in ENRICHED.iter().zip(text.iter_mut()) {
-            b.append_option(get(&e.enrichment));
+        for (value, b) in e.enrichment.texts().into_iter().zip(text.iter_mut()) {
+            b.append_option(value.as_deref());
         }
         sw.append_option(e.enrichment.screen_width.and_then(|v| i32::try_from(v).ok()));
         sh.append_option(e.enrichment.screen_height.and_then(|v| i32::try_from(v).ok()));

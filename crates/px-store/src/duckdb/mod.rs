@@ -78,9 +78,9 @@ struct Open {
 /// 1.3 times as fast in transactions of this size as of 20,000 events.
 pub const BULK_EVENTS: usize = 122_880;
 
-/// Chunks of at least this many events are converted and freed on threads
-/// of their own, beside the store's serial work; smaller ones (light load)
-/// are not worth a thread.
+/// Chunks of at least this many events are freed on a thread of its own,
+/// beside the store's serial work; smaller ones (light load) are not worth
+/// a thread.
 const OFF_THREAD_FROM: usize = 1_000;
 
 /// Chunks of at least this many events (the drainer is behind: ingestion
@@ -189,31 +189,21 @@ impl Writer {
             self.open = Some(Open { events: 0, through: None, merges: false });
         }
         let (conn, pending) = (&self.conn, &mut self.pending);
-        let written = std::thread::scope(|s| {
-            // The store's writes are the one serial stage of ingestion:
-            // converting the events (its longest step outside DuckDB) runs
-            // beside the person writes a merge needs first, when it has
-            // any. A small chunk (light load) is not worth a thread, and
-            // without one to be had it is converted here.
-            let convert = (merges > 0 && events.len() >= OFF_THREAD_FROM)
-                .then(|| std::thread::Builder::new().spawn_scoped(s, || arrow::to_record_batch(&events, Some(&keys))))
-                .and_then(|spawned| spawned.ok());
+        let written = (|| -> Result<()> {
             // Merges read the persons: the pending changes go first.
-            let persons = if merges > 0 { pending.write(conn) } else { Ok(()) };
-            let batch = match convert {
-                Some(thread) => thread.join().map_err(|_| StoreError::Internal("converting events panicked".into()))?,
-                None => arrow::to_record_batch(&events, Some(&keys)),
-            };
-            persons?;
+            if merges > 0 {
+                pending.write(conn)?;
+            }
+            let batch = arrow::to_record_batch(&events, Some(&keys)).map_err(arrow_err)?;
             phases.mark("convert");
             let mut app = conn.appender("events")?;
-            app.append_record_batch(batch.map_err(arrow_err)?)?;
+            app.append_record_batch(batch)?;
             app.flush()?;
             phases.mark("events");
             merge::apply(conn, &plan.merges, &target_keys)?;
             phases.mark("merges");
             Ok(())
-        });
+        })();
         let count = events.len();
         // Freeing an event's ~50 allocations costs about as much as
         // converting it: done beside the serial stage, not in it (here when

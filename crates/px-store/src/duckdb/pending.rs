@@ -74,15 +74,15 @@ impl PendingPersons {
         }
         {
             let mut app = conn.appender_to_catalog_and_db("person_stage", "temp", "main")?;
-            for d in deltas.values() {
+            for d in deltas.into_values() {
+                let clear: serde_json::Map<_, _> = d.set.keys().map(|k| (k.clone(), serde_json::Value::Null)).collect();
                 app.append_row(params![
                     d.scope.tenant_id.0,
                     d.scope.project_id.0,
                     d.person_id.to_string(),
-                    serde_json::Value::Object(d.set.clone()).to_string(),
-                    serde_json::Value::Object(d.set_once.clone()).to_string(),
-                    serde_json::Value::Object(d.set.keys().map(|k| (k.clone(), serde_json::Value::Null)).collect())
-                        .to_string(),
+                    serde_json::Value::Object(d.set).to_string(),
+                    serde_json::Value::Object(d.set_once).to_string(),
+                    serde_json::Value::Object(clear).to_string(),
                     d.identified,
                     d.first_seen,
                     d.last_seen,

@@ -120,70 +120,10 @@ fn event(r: &mut &[u8]) -> Result<ScopedEvent, String> {
     Ok(ScopedEvent { scope, event })
 }
 
-/// The enrichment's text columns, in their encoded order. Destructured
-/// without `..`, so a new column fails to compile until it is encoded.
-macro_rules! texts {
-    ($e:expr) => {{
-        let Enrichment {
-            url,
-            host,
-            path,
-            title,
-            referrer,
-            referrer_domain,
-            utm_source,
-            utm_medium,
-            utm_campaign,
-            utm_term,
-            utm_content,
-            browser,
-            browser_version,
-            os,
-            os_version,
-            device_type,
-            country,
-            city,
-            ip,
-            locale,
-            screen_width,
-            screen_height,
-            lib,
-            lib_version,
-        } = $e;
-        (
-            [
-                url,
-                host,
-                path,
-                title,
-                referrer,
-                referrer_domain,
-                utm_source,
-                utm_medium,
-                utm_campaign,
-                utm_term,
-                utm_content,
-                browser,
-                browser_version,
-                os,
-                os_version,
-                device_type,
-                country,
-                city,
-                ip,
-                locale,
-                lib,
-                lib_version,
-            ],
-            [screen_width, screen_height],
-        )
-    }};
-}
-
-/// A bit per column present (texts first, then the two screen sizes),
-/// then each present value.
+/// A bit per column present (texts first, in `Enrichment::texts`' order,
+/// then the two screen sizes), then each present value.
 fn put_enrichment(out: &mut Vec<u8>, e: &Enrichment) {
-    let (texts, sizes) = texts!(e);
+    let (texts, sizes) = (e.texts(), [&e.screen_width, &e.screen_height]);
     let mut present = 0u32;
     for (i, t) in texts.iter().enumerate() {
         present |= u32::from(t.is_some()) << i;
@@ -203,14 +143,13 @@ fn put_enrichment(out: &mut Vec<u8>, e: &Enrichment) {
 fn enrichment(r: &mut &[u8]) -> Result<Enrichment, String> {
     let present = u32::from_le_bytes(take(r, 4)?.try_into().map_err(|_| "short enrichment")?);
     let mut e = Enrichment::default();
-    let (texts, sizes) = texts!(&mut e);
-    let n = texts.len();
-    for (i, t) in texts.into_iter().enumerate() {
+    let n = Enrichment::TEXT_COLUMNS.len();
+    for (i, t) in e.texts_mut().into_iter().enumerate() {
         if present & (1 << i) != 0 {
             *t = Some(string(r)?);
         }
     }
-    for (i, s) in sizes.into_iter().enumerate() {
+    for (i, s) in [&mut e.screen_width, &mut e.screen_height].into_iter().enumerate() {
         if present & (1 << (n + i)) != 0 {
             *s = Some(u32::from_le_bytes(take(r, 4)?.try_into().map_err(|_| "short screen size")?));
         }
